@@ -1,0 +1,120 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics;
+using Lockout.Api.Security;
+using Lockout.Api.Services;
+using Lockout.Api.Telemetry;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Lockout.Api.Apis;
+
+/// <summary>User management and lockout inspection, behind the admin API key.</summary>
+public static class AdminApi
+{
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin/users")
+            .RequireAuthorization(AdminApiKeyHandler.PolicyName)
+            .WithTags("Admin");
+
+        admin.MapPost("/", CreateUserAsync).ProducesValidationProblem();
+        admin.MapGet("/{username}/lockout", GetLockoutAsync);
+        admin.MapPost("/{username}/unlock", UnlockAsync);
+        admin.MapGet("/{username}/events", ListEventsAsync);
+
+        return app;
+    }
+
+    public static async Task<Results<Created<UserCreatedResponse>, ProblemHttpResult>> CreateUserAsync(
+        CreateUserRequest request,
+        UserRepository users,
+        PasswordVerifier passwords,
+        TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        var normalizedUsername = UsernameNormalizer.Normalize(request.Username);
+        var created = await users.TryCreateAsync(request.Username, normalizedUsername, passwords.Hash(request.Password), clock.GetUtcNow(), cancellationToken);
+        return created
+            ? TypedResults.Created($"/admin/users/{Uri.EscapeDataString(request.Username)}/lockout", new UserCreatedResponse(request.Username))
+            : TypedResults.Problem(title: "Username taken", detail: "A user with this username already exists.", statusCode: StatusCodes.Status409Conflict);
+    }
+
+    public static async Task<Ok<LockoutStatusResponse>> GetLockoutAsync(
+        [MaxLength(Credentials.MaxUsernameLength)] string username,
+        GuessBudget budget,
+        UserRepository users,
+        CancellationToken cancellationToken)
+    {
+        var normalizedUsername = UsernameNormalizer.Normalize(username);
+        var redisState = await budget.ReadAsync(normalizedUsername);
+        var row = await users.FindLockStatusAsync(normalizedUsername, cancellationToken);
+
+        return TypedResults.Ok(new LockoutStatusResponse(
+            Username: row?.Username ?? username,
+            FailedAttempts: redisState.FailedAttempts,
+            Locked: redisState.Locked,
+            LockedAt: redisState.LockedAt,
+            LockedUntil: redisState.LockedUntil,
+            DbLockStatus: row?.LockStatus,
+            DbLockedAt: Utc(row?.LockedAt),
+            DbLockedUntil: Utc(row?.LockedUntil),
+            Version: redisState.Version,
+            DbVersion: row?.LockVersion));
+    }
+
+    public static async Task<Accepted<UnlockResponse>> UnlockAsync(
+        [MaxLength(Credentials.MaxUsernameLength)] string username,
+        GuessBudget budget,
+        LockoutApiMetrics metrics)
+    {
+        var normalizedUsername = UsernameNormalizer.Normalize(username);
+        var version = await budget.UnlockAsync(normalizedUsername, Activity.Current?.Id);
+        metrics.AccountUnlocked();
+        // Accepted: logins work again at once (Redis), the database row follows through Kafka and the writer.
+        return TypedResults.Accepted($"/admin/users/{Uri.EscapeDataString(username)}/lockout", new UnlockResponse(username, version));
+    }
+
+    public static async Task<Ok<AuditEventResponse[]>> ListEventsAsync(
+        [MaxLength(Credentials.MaxUsernameLength)] string username,
+        UserRepository users,
+        CancellationToken cancellationToken)
+    {
+        var events = await users.ListEventsAsync(UsernameNormalizer.Normalize(username), cancellationToken);
+        return TypedResults.Ok(events.Select(e => new AuditEventResponse(
+            e.EventId, e.EventType, Utc(e.OccurredAt)!.Value, Utc(e.RecordedAt)!.Value, e.Attempts, Utc(e.LockedUntil), e.TraceId)).ToArray());
+    }
+
+    private static DateTimeOffset? Utc(DateTime? value) =>
+        value is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
+}
+
+public sealed record CreateUserRequest(
+    [property: Required, StringLength(Credentials.MaxUsernameLength), NoControlCharacters] string Username,
+    [property: Required, StringLength(Credentials.MaxPasswordLength, MinimumLength = 1)] string Password);
+
+public sealed record UserCreatedResponse(string Username);
+
+/// <param name="FailedAttempts">From Redis: failures in the current window (at lock time while locked).</param>
+/// <param name="Locked">From Redis: whether logins are refused now.</param>
+/// <param name="DbLockStatus">From the database: LOCKED, UNLOCKED, or null when there is no such user.</param>
+public sealed record LockoutStatusResponse(
+    string Username,
+    int FailedAttempts,
+    bool Locked,
+    DateTimeOffset? LockedAt,
+    DateTimeOffset? LockedUntil,
+    string? DbLockStatus,
+    DateTimeOffset? DbLockedAt,
+    DateTimeOffset? DbLockedUntil,
+    long Version,
+    long? DbVersion);
+
+public sealed record UnlockResponse(string Username, long Version);
+
+public sealed record AuditEventResponse(
+    string EventId,
+    string Type,
+    DateTimeOffset OccurredAt,
+    DateTimeOffset RecordedAt,
+    int Attempts,
+    DateTimeOffset? LockedUntil,
+    string? TraceId);

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Lockout.Api.Apis;
+using Lockout.Api.Outbox;
+using Lockout.Api.Security;
+using Lockout.Api.Services;
+using Lockout.Api.Telemetry;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+
+namespace Lockout.Api.Extensions;
+
+public static class Extensions
+{
+    /// <summary>Connection names, as the AppHost declares the resources.</summary>
+    public const string RedisConnection = "redis";
+    public const string DatabaseConnection = "lockoutdb";
+    public const string KafkaConnection = "kafka";
+
+    public static IHostApplicationBuilder AddLockoutApi(this IHostApplicationBuilder builder)
+    {
+        builder.AddRedisClient(RedisConnection);
+        builder.AddNpgsqlDataSource(DatabaseConnection);
+        builder.AddKafkaProducer<string, byte[]>(KafkaConnection, settings =>
+        {
+            // Idempotent with acks=all: retries cannot duplicate or reorder a partition's events.
+            settings.Config.EnableIdempotence = true;
+            settings.Config.Acks = Confluent.Kafka.Acks.All;
+            settings.Config.LingerMs ??= 5;
+            settings.Config.CompressionType ??= Confluent.Kafka.CompressionType.Lz4;
+            // A delivery that has not succeeded in this time fails back to the relay, which keeps the event
+            // in the outbox and sends it again.
+            settings.Config.MessageTimeoutMs ??= 30_000;
+        });
+
+        builder.Services.AddOptions<LockoutPolicy>()
+            .BindConfiguration(LockoutPolicy.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<OutboxRelayOptions>().BindConfiguration(OutboxRelayOptions.SectionName);
+        builder.Services.AddOptions<PasswordHasherOptions>().BindConfiguration("Lockout:PasswordHasher");
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<LockoutApiMetrics>();
+        builder.Services.AddSingleton<GuessBudget>();
+        builder.Services.AddSingleton<PasswordVerifier>();
+        builder.Services.AddSingleton<UserRepository>();
+        builder.Services.AddSingleton<LoginService>();
+        builder.Services.AddSingleton<LockoutOutbox>();
+        builder.Services.AddHostedService<OutboxRelay>();
+
+        if (builder.Environment.IsDevelopment())
+        {
+            builder.Services.AddHostedService<DevelopmentUserSeeder>();
+        }
+
+        builder.Services.AddAuthentication(AdminApiKeyHandler.SchemeName)
+            .AddScheme<AdminApiKeyOptions, AdminApiKeyHandler>(AdminApiKeyHandler.SchemeName, options =>
+                options.ApiKey = builder.Configuration["Lockout:AdminApiKey"]);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AdminApiKeyHandler.PolicyName, policy => policy
+                .AddAuthenticationSchemes(AdminApiKeyHandler.SchemeName)
+                .RequireAuthenticatedUser());
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.AddValidation();
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Puts the request's W3C <c>traceparent</c> on every response, so a caller can find its request in the traces.
+    /// </summary>
+    public static IApplicationBuilder UseTraceParentResponseHeader(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            var activity = Activity.Current;
+            if (activity is not null)
+            {
+                context.Response.OnStarting(() =>
+                {
+                    context.Response.Headers["traceparent"] = activity.Id;
+                    return Task.CompletedTask;
+                });
+            }
+
+            return next(context);
+        });
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using Lockout.Api.Telemetry;
+
+namespace Lockout.Api.Services;
+
+/// <summary>
+/// Answers one login: reserve an attempt in Redis, read the user, verify, settle the attempt in Redis.
+/// Never writes to the database.
+/// </summary>
+public sealed partial class LoginService(
+    GuessBudget budget,
+    UserRepository users,
+    PasswordVerifier passwords,
+    LockoutApiMetrics metrics,
+    TimeProvider clock,
+    ILogger<LoginService> logger)
+{
+    public async Task<LoginOutcome> LoginAsync(string username, string password, CancellationToken cancellationToken)
+    {
+        var normalizedUsername = UsernameNormalizer.Normalize(username);
+
+        var reservation = await budget.ReserveAsync(normalizedUsername);
+        if (reservation.Status != ReservationStatus.Reserved)
+        {
+            return Answer(LoginOutcome.Locked);
+        }
+
+        UserAccount? user;
+        try
+        {
+            user = await users.FindForLoginAsync(normalizedUsername, cancellationToken);
+        }
+        catch
+        {
+            await budget.ReleaseAsync(reservation);
+            throw;
+        }
+
+        // The database's lock wins over Redis only when it is newer than anything Redis decided: after Redis
+        // lost its state (nobody is unlocked by that), but not while an admin's unlock is still on its way.
+        if (user is not null && user.IsLockedAt(clock.GetUtcNow()) && user.LockVersion > reservation.Version)
+        {
+            await budget.AdoptDatabaseLockAsync(reservation, ToUtc(user.LockedUntil), user.LockVersion);
+            return Answer(LoginOutcome.Locked);
+        }
+
+        // From here the attempt is settled whatever becomes of the request: a verified password always counts.
+        var verified = passwords.Verify(user?.PasswordHash, password);
+        metrics.PasswordVerified();
+
+        if (verified)
+        {
+            return Answer(await budget.RecordSuccessAsync(reservation) ? LoginOutcome.Success : LoginOutcome.Locked);
+        }
+
+        var failure = await budget.RecordFailureAsync(reservation, Activity.Current?.Id);
+        if (failure.Status == FailureStatus.LockedNow)
+        {
+            metrics.AccountLocked();
+            LogAccountLocked(logger, failure.Failures);
+        }
+
+        return Answer(failure.Status == FailureStatus.Counted ? LoginOutcome.InvalidCredentials : LoginOutcome.Locked);
+    }
+
+    private LoginOutcome Answer(LoginOutcome outcome)
+    {
+        metrics.LoginAttempted(outcome);
+        return outcome;
+    }
+
+    private static DateTimeOffset? ToUtc(DateTime? value) => value is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
+
+    // The username is left out on purpose: logs must not become a list of which accounts are being guessed.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An account was locked after {FailedAttempts} failed attempts; its LOCKED event is in the outbox.")]
+    private static partial void LogAccountLocked(ILogger logger, int failedAttempts);
+}
+
+public enum LoginOutcome
+{
+    Success,
+    InvalidCredentials,
+    Locked,
+}

@@ -1,0 +1,35 @@
+-- Settles a reserved attempt whose password was wrong. The failure that fills the budget locks the
+-- account and appends the LOCKED event to the outbox in this same atomic step: a lock is never decided
+-- without its event, nor its event written without the lock.
+-- KEYS: state, failures, leases, outbox
+-- ARGV: now_ms, max_failed_attempts, failure_window_ms, lease_id, event_id, username, traceparent, lock_duration_ms
+-- Returns { status (0 counted, 1 locked now, 2 already locked), failures }
+local now = tonumber(ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[4])
+
+local lock = current_lock(KEYS[1], KEYS[2], now)
+if lock then
+  return { 2, lock[1] }
+end
+
+local window = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+redis.call('ZADD', KEYS[2], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[2], window)
+local failures = redis.call('ZCARD', KEYS[2])
+if failures < tonumber(ARGV[2]) then
+  return { 0, failures }
+end
+
+local version = next_version(KEYS[1], now)
+local locked_until = 0
+if tonumber(ARGV[8]) > 0 then
+  locked_until = now + tonumber(ARGV[8])
+end
+redis.call('HSET', KEYS[1], 'locked', '1', 'lockedAt', int(now), 'lockedUntil', int(locked_until),
+  'attempts', int(failures), 'version', int(version))
+redis.call('PERSIST', KEYS[1])
+redis.call('XADD', KEYS[4], '*',
+  'eventId', ARGV[5], 'type', 'LOCKED', 'username', ARGV[6], 'occurredAt', int(now),
+  'attempts', int(failures), 'version', int(version), 'lockedUntil', int(locked_until), 'traceparent', ARGV[7])
+return { 1, failures }

@@ -1,0 +1,4 @@
+-- Gives a reserved attempt back without counting it (the password was never verified).
+-- KEYS: leases
+-- ARGV: lease_id
+return redis.call('ZREM', KEYS[1], ARGV[1])

@@ -1,0 +1,36 @@
+using Lockout.AppHost.Infrastructure;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+LockoutInfrastructure infrastructure;
+try
+{
+    infrastructure = builder.AddLockoutInfrastructure();
+}
+catch (InfrastructureUnavailableException exception)
+{
+    Console.Error.WriteLine(exception.Message);
+    return 1;
+}
+
+// Sent by admin callers as X-Api-Key. Generated on first run and kept in the AppHost's user secrets;
+// set your own with Parameters:admin-api-key.
+var adminApiKey = builder.AddParameter("admin-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
+var writer = builder.AddProject<Projects.Lockout_Writer>("writer")
+    .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
+    .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
+    .WithHttpHealthCheck("/health");
+
+builder.AddProject<Projects.Lockout_Api>("api")
+    .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
+    .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
+    .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
+    .WaitFor(writer) // the writer owns the schema; the API reads USERS
+    .WithEnvironment("Lockout__AdminApiKey", adminApiKey)
+    // Kestrel itself listens on 8080 (the seed's port), with no proxy in front of every login.
+    .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
+    .WithHttpHealthCheck("/health");
+
+builder.Build().Run();
+return 0;

@@ -1,0 +1,57 @@
+using Lockout.AppHost.Infrastructure.Containers;
+using Lockout.AppHost.Infrastructure.Local;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lockout.AppHost.Infrastructure;
+
+/// <summary>
+/// Redis, Kafka and the <c>lockoutdb</c> database, whichever way they run: same names, same connection-string
+/// shapes, so the services cannot tell the modes apart.
+/// </summary>
+public sealed record LockoutInfrastructure(
+    InfrastructureMode Mode,
+    IResourceBuilder<IResourceWithConnectionString> Redis,
+    IResourceBuilder<IResourceWithConnectionString> Kafka,
+    IResourceBuilder<IResourceWithConnectionString> Database);
+
+public static class LockoutInfrastructureExtensions
+{
+    public const string RedisName = "redis";
+    public const string KafkaName = "kafka";
+    public const string PostgresName = "postgres";
+    public const string DatabaseName = "lockoutdb";
+
+    /// <summary>Adds the infrastructure in the mode <c>Infrastructure:Mode</c> asks for (default auto).</summary>
+    /// <exception cref="InfrastructureUnavailableException">That mode cannot run on this machine.</exception>
+    public static LockoutInfrastructure AddLockoutInfrastructure(this IDistributedApplicationBuilder builder)
+    {
+        var requested = InfrastructureModeSelector.Parse(builder.Configuration[InfrastructureModeSelector.ConfigurationKey]);
+        var (mode, toolchain) = InfrastructureModeSelector.Select(
+            requested,
+            ContainerRuntimeProbe.IsAvailable,
+            () => (LocalToolchain.Find(out var missing), missing));
+
+        return mode == InfrastructureMode.Containers
+            ? builder.AddContainerInfrastructure()
+            : builder.AddLocalInfrastructure(toolchain!);
+    }
+
+    public static LockoutInfrastructure AddContainerInfrastructure(this IDistributedApplicationBuilder builder)
+    {
+        var redis = builder.AddRedis(RedisName);
+        var kafka = builder.AddKafka(KafkaName);
+        var database = builder.AddPostgres(PostgresName).AddDatabase(DatabaseName);
+        return new LockoutInfrastructure(InfrastructureMode.Containers, redis, kafka, database);
+    }
+
+    public static LockoutInfrastructure AddLocalInfrastructure(this IDistributedApplicationBuilder builder, LocalToolchain toolchain)
+    {
+        var data = LocalDataFolder.Create(builder.AppHostDirectory);
+        builder.Services.AddHostedService(_ => new LocalDataFolderCleanup(data));
+
+        var redis = builder.AddLocalRedis(RedisName, toolchain, data);
+        var kafka = builder.AddKafkaMockCluster(KafkaName);
+        var database = builder.AddLocalPostgres(PostgresName, toolchain, data).AddDatabase(DatabaseName);
+        return new LockoutInfrastructure(InfrastructureMode.Local, redis, kafka, database);
+    }
+}

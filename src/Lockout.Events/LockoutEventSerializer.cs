@@ -1,0 +1,71 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Lockout.Events;
+
+/// <summary>
+/// The wire format of <see cref="LockoutEvent"/>: camelCase JSON, validated on the way in.
+/// </summary>
+public static class LockoutEventSerializer
+{
+    public const int MaxUsernameLength = 256;
+
+    public static byte[] Serialize(LockoutEvent lockoutEvent) =>
+        JsonSerializer.SerializeToUtf8Bytes(lockoutEvent, LockoutEventJsonContext.Default.LockoutEvent);
+
+    /// <summary>
+    /// Parses and validates an event; on failure <paramref name="reason"/> says what is wrong, for the dead-letter topic.
+    /// </summary>
+    public static bool TryDeserialize(
+        ReadOnlySpan<byte> utf8Json,
+        [NotNullWhen(true)] out LockoutEvent? lockoutEvent,
+        [NotNullWhen(false)] out string? reason)
+    {
+        lockoutEvent = null;
+        if (utf8Json.IsEmpty)
+        {
+            reason = "The message has no value.";
+            return false;
+        }
+
+        LockoutEvent? parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize(utf8Json, LockoutEventJsonContext.Default.LockoutEvent);
+        }
+        catch (JsonException exception)
+        {
+            reason = $"The value is not a lockout event: {exception.Message}";
+            return false;
+        }
+
+        reason = parsed switch
+        {
+            null => "The value is JSON null.",
+            { EventId: var id } when id == Guid.Empty => "eventId is missing or empty.",
+            { Username: null or "" } => "username is missing or empty.",
+            { Username.Length: > MaxUsernameLength } => $"username is longer than {MaxUsernameLength} characters.",
+            { Type: not (LockoutEventType.Locked or LockoutEventType.Unlocked) } => "type is not LOCKED or UNLOCKED.",
+            { OccurredAt: var at } when at == default => "occurredAt is missing.",
+            { Attempts: < 0 } => "attempts is negative.",
+            { Version: <= 0 } => "version is missing or not positive.",
+            _ => null,
+        };
+
+        if (reason is not null)
+        {
+            return false;
+        }
+
+        lockoutEvent = parsed!;
+        return true;
+    }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    RespectRequiredConstructorParameters = true,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSerializable(typeof(LockoutEvent))]
+internal sealed partial class LockoutEventJsonContext : JsonSerializerContext;

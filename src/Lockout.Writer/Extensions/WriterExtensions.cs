@@ -1,0 +1,66 @@
+using Confluent.Kafka;
+using Lockout.Writer.Services;
+using Lockout.Writer.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace Lockout.Writer.Extensions;
+
+public static class WriterExtensions
+{
+    /// <summary>Connection names, as the AppHost declares the resources.</summary>
+    public const string DatabaseConnection = "lockoutdb";
+    public const string KafkaConnection = "kafka";
+
+    public static IHostApplicationBuilder AddLockoutWriter(this IHostApplicationBuilder builder)
+    {
+        builder.AddNpgsqlDataSource(DatabaseConnection);
+
+        builder.Services.AddOptions<LockoutWriterOptions>().BindConfiguration(LockoutWriterOptions.SectionName);
+        var options = builder.Configuration.GetSection(LockoutWriterOptions.SectionName).Get<LockoutWriterOptions>() ?? new LockoutWriterOptions();
+
+        builder.AddKafkaConsumer<byte[]?, byte[]?>(KafkaConnection,
+            settings =>
+            {
+                settings.Config.GroupId = options.GroupId;
+                // Offsets are committed by hand, after the database commit.
+                settings.Config.EnableAutoCommit = false;
+                settings.Config.EnableAutoOffsetStore = false;
+                settings.Config.AutoOffsetReset = AutoOffsetReset.Earliest;
+                settings.Config.StatisticsIntervalMs ??= 5000;
+                // A writer that died is replaced within this time instead of Kafka's default 45 s.
+                settings.Config.SessionTimeoutMs ??= 10_000;
+            },
+            (services, consumer) =>
+            {
+                var metrics = services.GetRequiredService<LockoutWriterMetrics>();
+                consumer.SetStatisticsHandler((_, json) =>
+                {
+                    if (LockoutEventConsumer.ReadConsumerLag(json) is { } lag)
+                    {
+                        metrics.ConsumerLagObserved(lag);
+                    }
+                });
+            });
+
+        builder.AddKafkaProducer<byte[]?, byte[]?>(KafkaConnection, settings =>
+        {
+            settings.Config.EnableIdempotence = true;
+            settings.Config.Acks = Acks.All;
+            // The producer only serves the dead-letter topic; the consumer's check already watches the broker.
+            settings.DisableHealthChecks = true;
+        });
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<LockoutWriterMetrics>();
+        builder.Services.AddSingleton<LockoutEventWriter>();
+        builder.Services.AddSingleton<DeadLetterPublisher>();
+
+        builder.Services.AddSingleton<DatabaseSchema>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DatabaseSchema>());
+        builder.Services.AddHealthChecks().AddCheck<DatabaseSchema>("database-schema");
+
+        builder.Services.AddHostedService<LockoutEventConsumer>();
+
+        return builder;
+    }
+}
