@@ -20,5 +20,3 @@ app.MapAdminApi();
 
 app.Run();
 
-/// <summary>Entry point, public for the functional tests' WebApplicationFactory.</summary>
-public partial class Program;

@@ -1,0 +1,3 @@
+using Lockout.Tests.Infrastructure;
+
+[assembly: AssemblyFixture(typeof(LocalInfrastructureFixture))]

@@ -1,0 +1,88 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Lockout.Database;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Lockout.Tests.Infrastructure;
+
+/// <summary>
+/// One real redis-server and one real PostgreSQL server for the whole test run, started by the AppHost's own
+/// local-mode code (so the tests exercise it too). Each test class then gets an isolated
+/// <see cref="TestEnvironment"/> on them: its own Redis database, PostgreSQL database and Kafka broker.
+/// </summary>
+public sealed class LocalInfrastructureFixture : IAsyncLifetime
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+    private static int _nextRedisDatabase;
+    private static int _nextDatabase;
+
+    private DistributedApplication? _app;
+
+    public string RedisConnectionString { get; private set; } = "";
+
+    public string ServerConnectionString { get; private set; } = "";
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The infrastructure has not started.");
+
+    public async ValueTask InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        // The AppHost's own model in local mode, minus the services: the tests host those themselves.
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lockout_AppHost>(
+            ["--Infrastructure:Mode=local"], (options, _) => options.DisableDashboard = true, timeout.Token);
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            builder.Resources.Remove(project);
+        }
+
+        _app = await builder.BuildAsync(timeout.Token);
+        await _app.StartAsync(timeout.Token);
+
+        foreach (var resource in new[] { "redis", "lockoutdb" })
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+        }
+
+        RedisConnectionString = await _app.GetConnectionStringAsync("redis", timeout.Token)
+            ?? throw new InvalidOperationException("Redis has no connection string.");
+        var database = await _app.GetConnectionStringAsync("lockoutdb", timeout.Token)
+            ?? throw new InvalidOperationException("lockoutdb has no connection string.");
+        ServerConnectionString = new NpgsqlConnectionStringBuilder(database) { Database = "postgres" }.ConnectionString;
+    }
+
+    /// <summary>A fresh, isolated environment: Redis database, migrated PostgreSQL database and Kafka broker.</summary>
+    public async Task<TestEnvironment> CreateEnvironmentAsync(int kafkaPartitions = 4)
+    {
+        // Redis has 16 databases; test classes are far fewer. FLUSHDB in TestEnvironment clears reuse.
+        var redisDatabase = 1 + (Interlocked.Increment(ref _nextRedisDatabase) % 15);
+        var databaseName = $"lockout_test_{Environment.ProcessId}_{Interlocked.Increment(ref _nextDatabase)}";
+
+        await using (var connection = new NpgsqlConnection(ServerConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {databaseName}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var databaseConnectionString = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = databaseName }.ConnectionString;
+        await SchemaMigrator.MigrateAsync(databaseConnectionString, NullLogger.Instance);
+
+        return await TestEnvironment.CreateAsync(
+            $"{RedisConnectionString},defaultDatabase={redisDatabase},allowAdmin=true",
+            databaseConnectionString,
+            ServerConnectionString,
+            databaseName,
+            kafkaPartitions);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using Confluent.Kafka;
+using Dapper;
+using Lockout.Events;
+using Lockout.KafkaMock;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Lockout.Tests.Infrastructure;
+
+/// <summary>
+/// An isolated slice of real infrastructure for one test class: a Redis database, a migrated PostgreSQL
+/// database and its own Kafka-protocol broker (librdkafka's mock cluster, over TCP).
+/// </summary>
+public sealed class TestEnvironment : IAsyncDisposable
+{
+    private readonly string _serverConnectionString;
+    private readonly string _databaseName;
+
+    private TestEnvironment(string redis, string database, string server, string databaseName, MockKafkaCluster kafka, ConnectionMultiplexer multiplexer)
+    {
+        RedisConnectionString = redis;
+        DatabaseConnectionString = database;
+        _serverConnectionString = server;
+        _databaseName = databaseName;
+        Kafka = kafka;
+        Redis = multiplexer;
+        Database = NpgsqlDataSource.Create(database);
+    }
+
+    public string RedisConnectionString { get; }
+
+    public string DatabaseConnectionString { get; }
+
+    public MockKafkaCluster Kafka { get; }
+
+    public IConnectionMultiplexer Redis { get; }
+
+    public NpgsqlDataSource Database { get; }
+
+    public string AdminApiKey { get; } = $"test-admin-key-{Guid.NewGuid():N}";
+
+    internal static async Task<TestEnvironment> CreateAsync(string redis, string database, string server, string databaseName, int kafkaPartitions)
+    {
+        var kafka = MockKafkaCluster.Start();
+        kafka.CreateTopic(LockoutTopics.Events, kafkaPartitions);
+        kafka.CreateTopic(LockoutTopics.DeadLetter, 1);
+
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(redis);
+        var options = ConfigurationOptions.Parse(redis);
+        await multiplexer.GetServers()[0].FlushDatabaseAsync(options.DefaultDatabase ?? 0);
+        return new TestEnvironment(redis, database, server, databaseName, kafka, multiplexer);
+    }
+
+    /// <summary>Configuration a Lockout service needs to run against this environment.</summary>
+    public Dictionary<string, string?> ServiceSettings() => new()
+    {
+        ["ConnectionStrings:redis"] = RedisConnectionString,
+        ["ConnectionStrings:kafka"] = Kafka.BootstrapServers,
+        ["ConnectionStrings:lockoutdb"] = DatabaseConnectionString,
+        ["Lockout:AdminApiKey"] = AdminApiKey,
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:Lockout"] = "Information",
+    };
+
+    public static string NewUsername(string prefix = "user") => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 64)];
+
+    public async Task<string?> LockStatusAsync(string username)
+    {
+        await using var connection = await Database.OpenConnectionAsync();
+        return await connection.QuerySingleOrDefaultAsync<string>(
+            "SELECT LOCK_STATUS FROM USERS WHERE NORMALIZED_USERNAME = @u", new { u = username.ToUpperInvariant() });
+    }
+
+    public async Task<IReadOnlyList<AuditRow>> AuditRowsAsync(string username)
+    {
+        await using var connection = await Database.OpenConnectionAsync();
+        var rows = await connection.QueryAsync<AuditRow>(
+            "SELECT EVENT_ID AS EventId, EVENT_TYPE AS EventType, ATTEMPTS AS Attempts, TRACE_ID AS TraceId FROM LOCKOUT_EVENTS WHERE USERNAME = @u ORDER BY OCCURRED_AT",
+            new { u = username.ToUpperInvariant() });
+        return rows.AsList();
+    }
+
+    public async Task<long> CountAuditRowsAsync()
+    {
+        await using var connection = await Database.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM LOCKOUT_EVENTS");
+    }
+
+    /// <summary>Entries in the Redis outbox not yet acknowledged by Kafka.</summary>
+    public Task<long> OutboxDepthAsync() => Redis.GetDatabase(ConfigurationOptions.Parse(RedisConnectionString).DefaultDatabase ?? 0).StreamLengthAsync("lockout:outbox");
+
+    /// <summary>Every message on a topic, read from the beginning until the end of each partition.</summary>
+    public IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> ReadTopic(string topic)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = Kafka.BootstrapServers,
+            GroupId = $"test-reader-{Guid.NewGuid():N}",
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+            EnablePartitionEof = true,
+        }).Build();
+
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Kafka.BootstrapServers }).Build();
+        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
+            .Select(p => new TopicPartitionOffset(topic, p.PartitionId, Offset.Beginning)).ToList();
+        consumer.Assign(partitions);
+
+        var messages = new List<ConsumeResult<byte[]?, byte[]?>>();
+        var remaining = partitions.Count;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (remaining > 0 && DateTime.UtcNow < deadline)
+        {
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (result is null)
+            {
+                continue;
+            }
+
+            if (result.IsPartitionEOF)
+            {
+                remaining--;
+            }
+            else
+            {
+                messages.Add(result);
+            }
+        }
+
+        return remaining == 0 ? messages : throw new TimeoutException($"Could not read topic {topic} to its end.");
+    }
+
+    /// <summary>Sends a message to the environment's broker, as the outbox relay (or a stranger) would.</summary>
+    public async Task ProduceAsync(string topic, string key, byte[] value, Headers? headers = null)
+    {
+        using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = Kafka.BootstrapServers, EnableIdempotence = true }).Build();
+        await producer.ProduceAsync(topic, new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = value, Headers = headers ?? [] });
+    }
+
+    /// <summary>
+    /// Makes this environment's database refuse connections and drops the ones it has: a database outage as
+    /// its clients see it, without stopping the server other test classes share.
+    /// </summary>
+    public async Task TakeDatabaseDownAsync()
+    {
+        await using var connection = new NpgsqlConnection(_serverConnectionString);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync($"ALTER DATABASE {_databaseName} ALLOW_CONNECTIONS false");
+        await connection.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @name", new { name = _databaseName });
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    public async Task BringDatabaseUpAsync()
+    {
+        await using var connection = new NpgsqlConnection(_serverConnectionString);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync($"ALTER DATABASE {_databaseName} ALLOW_CONNECTIONS true");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Database.DisposeAsync();
+        await Redis.DisposeAsync();
+        Kafka.Dispose();
+    }
+}
+
+public sealed record AuditRow(string EventId, string EventType, int Attempts, string? TraceId);
