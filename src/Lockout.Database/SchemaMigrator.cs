@@ -14,30 +14,39 @@ public static partial class SchemaMigrator
 
     public static async Task MigrateAsync(string connectionString, ILogger logger, CancellationToken cancellationToken = default)
     {
+        // A session-level lock: unlocked explicitly, because closing a pooled connection does not end its session.
         await using var lockConnection = new NpgsqlConnection(connectionString);
         await lockConnection.OpenAsync(cancellationToken);
-        await using (var acquire = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", lockConnection))
+        await ExecuteAsync(lockConnection, "SELECT pg_advisory_lock(@key)", cancellationToken);
+        try
         {
-            acquire.Parameters.AddWithValue("key", MigrationLockKey);
-            await acquire.ExecuteNonQueryAsync(cancellationToken);
+            var upgrade = DeployChanges.To
+                .PostgresqlDatabase(connectionString)
+                .WithScriptsEmbeddedInAssembly(typeof(SchemaMigrator).Assembly)
+                .WithTransactionPerScript()
+                .LogTo(logger)
+                .Build()
+                .PerformUpgrade();
+
+            if (!upgrade.Successful)
+            {
+                throw new InvalidOperationException($"The database schema could not be migrated: {upgrade.Error?.Message}", upgrade.Error);
+            }
+
+            var applied = upgrade.Scripts.Count();
+            LogMigrated(logger, applied);
         }
-
-        var upgrade = DeployChanges.To
-            .PostgresqlDatabase(connectionString)
-            .WithScriptsEmbeddedInAssembly(typeof(SchemaMigrator).Assembly)
-            .WithTransactionPerScript()
-            .LogTo(logger)
-            .Build()
-            .PerformUpgrade();
-
-        if (!upgrade.Successful)
+        finally
         {
-            throw new InvalidOperationException($"The database schema could not be migrated: {upgrade.Error?.Message}", upgrade.Error);
+            await ExecuteAsync(lockConnection, "SELECT pg_advisory_unlock(@key)", CancellationToken.None);
         }
+    }
 
-        var applied = upgrade.Scripts.Count();
-        LogMigrated(logger, applied);
-        // Closing the connection releases the advisory lock.
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("key", MigrationLockKey);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database schema is up to date ({ScriptCount} script(s) applied now).")]

@@ -131,11 +131,22 @@ public sealed class TestEnvironment : IAsyncDisposable
     }
 
     /// <summary>Sends a message to the environment's broker, as the outbox relay (or a stranger) would.</summary>
-    public async Task ProduceAsync(string topic, string key, byte[] value, Headers? headers = null)
+    public Task ProduceAsync(string topic, string key, byte[] value, Headers? headers = null) =>
+        ProduceAsync(topic, [(key, value, headers)]);
+
+    public async Task ProduceAsync(string topic, IEnumerable<(string Key, byte[] Value, Headers? Headers)> messages)
     {
         using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = Kafka.BootstrapServers, EnableIdempotence = true }).Build();
-        await producer.ProduceAsync(topic, new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = value, Headers = headers ?? [] });
+        await Task.WhenAll(messages.Select(message => producer.ProduceAsync(topic, new Message<byte[]?, byte[]?>
+        {
+            Key = System.Text.Encoding.UTF8.GetBytes(message.Key),
+            Value = message.Value,
+            Headers = message.Headers ?? [],
+        })));
     }
+
+    public Task ProduceEventsAsync(IEnumerable<LockoutEvent> events) =>
+        ProduceAsync(LockoutTopics.Events, events.Select(e => (e.Username, LockoutEventSerializer.Serialize(e), (Headers?)null)));
 
     /// <summary>
     /// Makes this environment's database refuse connections and drops the ones it has: a database outage as
@@ -147,7 +158,7 @@ public sealed class TestEnvironment : IAsyncDisposable
         await connection.OpenAsync();
         await connection.ExecuteAsync($"ALTER DATABASE {_databaseName} ALLOW_CONNECTIONS false");
         await connection.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @name", new { name = _databaseName });
-        NpgsqlConnection.ClearAllPools();
+        Database.Clear();
     }
 
     public async Task BringDatabaseUpAsync()
@@ -155,6 +166,7 @@ public sealed class TestEnvironment : IAsyncDisposable
         await using var connection = new NpgsqlConnection(_serverConnectionString);
         await connection.OpenAsync();
         await connection.ExecuteAsync($"ALTER DATABASE {_databaseName} ALLOW_CONNECTIONS true");
+        Database.Clear();
     }
 
     public async ValueTask DisposeAsync()

@@ -58,7 +58,18 @@ public sealed class WriterProcess : IDisposable
     public async Task WaitUntilHealthyAsync()
     {
         using var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
-        await Poll.UntilAsync(async () =>
+        try
+        {
+            await PollHealthAsync(client);
+        }
+        catch (TimeoutException exception)
+        {
+            throw new TimeoutException($"{exception.Message} Writer output:{Environment.NewLine}{Output}", exception);
+        }
+    }
+
+    private Task PollHealthAsync(HttpClient client) =>
+        Poll.UntilAsync(async () =>
         {
             if (_process.HasExited)
             {
@@ -75,22 +86,21 @@ public sealed class WriterProcess : IDisposable
                 return false;
             }
         }, TimeSpan.FromSeconds(60), "the writer process to become healthy");
-    }
 
     /// <summary>SIGKILL: no shutdown hooks, no goodbye to the consumer group, an open transaction left to the server.</summary>
     public void Kill()
     {
-        _process.Kill(entireProcessTree: true);
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
         _process.WaitForExit();
     }
 
     public void Dispose()
     {
-        if (!_process.HasExited)
-        {
-            Kill();
-        }
-
+        Kill();
         _process.Dispose();
     }
 

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Json;
+using Lockout.Events;
+using Lockout.Tests.Infrastructure;
+
+namespace Lockout.Tests.Pipeline;
+
+/// <summary>Pipeline settings that keep these tests quick: a cheap hash (the cost is not under test here).</summary>
+public sealed class CheapHashPipelineFixture(LocalInfrastructureFixture infrastructure) : PipelineFixture(infrastructure)
+{
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Lockout:PasswordHasher:IterationCount"] = "1000",
+        // The writer retries an outage with backoff; a short ceiling keeps the wait after recovery short.
+        ["Lockout:Writer:MaxRetryDelay"] = "00:00:01",
+    };
+}
+
+public sealed class OutageTests(CheapHashPipelineFixture pipeline) : IClassFixture<CheapHashPipelineFixture>
+{
+    private const string Password = "right";
+
+    [Fact]
+    public async Task With_the_broker_down_logins_are_answered_and_the_locks_reach_the_database_once_it_is_back()
+    {
+        var usernames = Enumerable.Range(0, 5).Select(_ => TestEnvironment.NewUsername("outage")).ToList();
+        foreach (var username in usernames)
+        {
+            await pipeline.Api.CreateUserAsync(username, Password);
+        }
+
+        using var client = pipeline.Api.CreateClient();
+        pipeline.Environment.Kafka.SetBrokersDown();
+        try
+        {
+            foreach (var username in usernames)
+            {
+                var answers = new List<HttpStatusCode>();
+                for (var attempt = 1; attempt <= 5; attempt++)
+                {
+                    using var response = await client.PostAsJsonAsync("/login", new { username, password = "wrong" });
+                    answers.Add(response.StatusCode);
+                }
+
+                Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, 4), HttpStatusCode.Locked], answers);
+            }
+
+            // The events wait in the outbox; nothing has reached the database.
+            Assert.Equal(usernames.Count, await pipeline.Environment.OutboxDepthAsync());
+            foreach (var username in usernames)
+            {
+                Assert.Equal("UNLOCKED", await pipeline.Environment.LockStatusAsync(username));
+            }
+        }
+        finally
+        {
+            pipeline.Environment.Kafka.SetBrokersUp();
+        }
+
+        foreach (var username in usernames)
+        {
+            await Poll.UntilAsync(async () => await pipeline.Environment.LockStatusAsync(username) == "LOCKED", TimeSpan.FromSeconds(60), $"{username} LOCKED");
+            Assert.Single(await pipeline.Environment.AuditRowsAsync(username));
+        }
+
+        await Poll.UntilAsync(async () => await pipeline.Environment.OutboxDepthAsync() == 0, what: "an empty outbox");
+    }
+
+    [Fact]
+    public async Task With_the_database_down_the_writer_waits_and_applies_every_event_once_it_is_back()
+    {
+        var events = Enumerable.Range(0, 20)
+            .Select(i => new LockoutEvent(Guid.CreateVersion7(), LockoutEventType.Locked, TestEnvironment.NewUsername("dbdown").ToUpperInvariant(), DateTimeOffset.UtcNow, 5, i + 1))
+            .ToList();
+
+        await pipeline.Environment.TakeDatabaseDownAsync();
+        try
+        {
+            await pipeline.Environment.ProduceEventsAsync(events);
+
+            // The writer has the events and cannot write them; they must still be there after the outage.
+            await Poll.UntilAsync(
+                () => Task.FromResult(pipeline.Environment.ReadTopic(LockoutTopics.Events).Count >= events.Count),
+                what: "the events on the topic");
+        }
+        finally
+        {
+            await pipeline.Environment.BringDatabaseUpAsync();
+        }
+
+        foreach (var lockoutEvent in events)
+        {
+            var rows = await Poll.UntilAsync(() => pipeline.Environment.AuditRowsAsync(lockoutEvent.Username), rows => rows.Count > 0, TimeSpan.FromSeconds(60), $"{lockoutEvent.Username}'s audit row");
+            Assert.Equal(lockoutEvent.EventId.ToString(), Assert.Single(rows).EventId);
+        }
+    }
+}

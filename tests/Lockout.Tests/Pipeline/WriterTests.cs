@@ -1,0 +1,106 @@
+using System.Text;
+using Confluent.Kafka;
+using Dapper;
+using Lockout.Events;
+using Lockout.Tests.Infrastructure;
+using Lockout.Writer.Services;
+
+namespace Lockout.Tests.Pipeline;
+
+public sealed class WriterTests(LocalInfrastructureFixture infrastructure) : IAsyncLifetime
+{
+    private TestEnvironment _environment = null!;
+
+    public async ValueTask InitializeAsync() => _environment = await infrastructure.CreateEnvironmentAsync();
+
+    public ValueTask DisposeAsync() => _environment.DisposeAsync();
+
+    [Fact]
+    public async Task A_writer_killed_mid_batch_and_restarted_applies_every_event_exactly_once()
+    {
+        var events = LockedEvents(200);
+        using var first = WriterProcess.Start(_environment);
+        await first.WaitUntilHealthyAsync();
+
+        // Hold the audit table so the writer's batch transaction blocks half-way, then kill the writer there.
+        await using (var blocker = await _environment.Database.OpenConnectionAsync())
+        await using (var transaction = await blocker.BeginTransactionAsync())
+        {
+            await blocker.ExecuteAsync("LOCK TABLE LOCKOUT_EVENTS IN ACCESS EXCLUSIVE MODE", transaction: transaction);
+            await _environment.ProduceEventsAsync(events);
+            await Poll.UntilAsync(() => WriterIsBlockedAsync(), what: "the writer's batch to block on the table lock");
+
+            first.Kill();
+            await transaction.RollbackAsync();
+        }
+
+        Assert.Equal(0, await _environment.CountAuditRowsAsync());
+
+        using var second = WriterProcess.Start(_environment);
+        await second.WaitUntilHealthyAsync();
+        await Poll.UntilAsync(_environment.CountAuditRowsAsync, count => count >= events.Count, TimeSpan.FromSeconds(90), "every event to be applied");
+
+        await using var connection = await _environment.Database.OpenConnectionAsync();
+        var recorded = (await connection.QueryAsync<string>("SELECT EVENT_ID FROM LOCKOUT_EVENTS")).ToList();
+        Assert.Equal(events.Select(e => e.EventId.ToString()).Order(), recorded.Order());
+    }
+
+    [Fact]
+    public async Task A_redelivered_event_adds_no_second_audit_row_and_an_older_event_does_not_undo_a_newer_one()
+    {
+        var username = TestEnvironment.NewUsername("replay").ToUpperInvariant();
+        await using (var connection = await _environment.Database.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync(
+                "INSERT INTO USERS (USERNAME, NORMALIZED_USERNAME, PASSWORD_HASH, CREATED_AT) VALUES (@u, @u, 'x', CURRENT_TIMESTAMP)", new { u = username });
+        }
+
+        var locked = new LockoutEvent(Guid.CreateVersion7(), LockoutEventType.Locked, username, DateTimeOffset.UtcNow, 5, 100);
+        var unlocked = new LockoutEvent(Guid.CreateVersion7(), LockoutEventType.Unlocked, username, DateTimeOffset.UtcNow, 0, 101);
+        await using var writer = new WriterHost(_environment).Start();
+
+        // As a relay retry could deliver them: the lock, the unlock, then the lock again.
+        await _environment.ProduceEventsAsync([locked, unlocked]);
+        await _environment.ProduceEventsAsync([locked]);
+        var sentinel = LockedEvents(1)[0] with { Username = username + "-SENTINEL" };
+        await _environment.ProduceEventsAsync([sentinel]);
+        await Poll.UntilAsync(async () => (await _environment.AuditRowsAsync(sentinel.Username)).Count == 1, what: "the events after the replay");
+
+        Assert.Equal(["LOCKED", "UNLOCKED"], (await _environment.AuditRowsAsync(username)).Select(row => row.EventType));
+        Assert.Equal("UNLOCKED", await _environment.LockStatusAsync(username));
+    }
+
+    [Fact]
+    public async Task An_unparseable_event_goes_to_the_dead_letter_topic_with_its_reason_and_the_partition_moves_on()
+    {
+        await using var writer = new WriterHost(_environment).Start();
+        var after = LockedEvents(1)[0];
+        // Same key, so the same partition: the valid event is behind the bad one.
+        await _environment.ProduceAsync(LockoutTopics.Events, after.Username, Encoding.UTF8.GetBytes("{\"this is\": \"not an event\""),
+            new Headers { { "traceparent", Encoding.UTF8.GetBytes("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01") } });
+        await _environment.ProduceEventsAsync([after]);
+
+        await Poll.UntilAsync(async () => (await _environment.AuditRowsAsync(after.Username)).Count == 1, what: "the event behind the bad one");
+        var deadLetter = Assert.Single(_environment.ReadTopic(LockoutTopics.DeadLetter));
+
+        Assert.Equal("{\"this is\": \"not an event\"", Encoding.UTF8.GetString(deadLetter.Message.Value!));
+        Assert.Equal(after.Username, Encoding.UTF8.GetString(deadLetter.Message.Key!));
+        Assert.StartsWith("The value is not a lockout event", Header(deadLetter, DeadLetterPublisher.ReasonHeader), StringComparison.Ordinal);
+        Assert.Equal(LockoutTopics.Events, Header(deadLetter, DeadLetterPublisher.SourceTopicHeader));
+        Assert.Equal("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", Header(deadLetter, "traceparent"));
+    }
+
+    private static string Header(ConsumeResult<byte[]?, byte[]?> message, string name) =>
+        Encoding.UTF8.GetString(message.Message.Headers.GetLastBytes(name));
+
+    private static List<LockoutEvent> LockedEvents(int count) => Enumerable.Range(0, count)
+        .Select(_ => new LockoutEvent(Guid.CreateVersion7(), LockoutEventType.Locked, TestEnvironment.NewUsername("w").ToUpperInvariant(), DateTimeOffset.UtcNow, 5, 1))
+        .ToList();
+
+    private async Task<bool> WriterIsBlockedAsync()
+    {
+        await using var connection = await _environment.Database.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<bool>(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%LOCKOUT_EVENTS%')");
+    }
+}
