@@ -1,0 +1,183 @@
+using Lockout.Api.Outbox;
+using Lockout.Api.Services;
+using Lockout.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
+
+namespace Lockout.Tests.Units;
+
+/// <summary>The guess budget's rules, on real Redis, with a fake clock.</summary>
+public sealed class GuessBudgetTests(LocalInfrastructureFixture infrastructure) : IAsyncLifetime
+{
+    private static readonly LockoutPolicy Policy = new()
+    {
+        MaxFailedAttempts = 5,
+        FailureWindow = TimeSpan.FromMinutes(15),
+        ReservationLease = TimeSpan.FromSeconds(30),
+    };
+
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
+    private TestEnvironment _environment = null!;
+
+    public async ValueTask InitializeAsync() => _environment = await infrastructure.CreateEnvironmentAsync();
+
+    public ValueTask DisposeAsync() => _environment.DisposeAsync();
+
+    [Fact]
+    public async Task A_failure_is_forgotten_once_the_window_has_passed_since_it()
+    {
+        var budget = Budget();
+        var user = NewUser();
+        await FailAsync(budget, user, 3);
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        await FailAsync(budget, user, 1);
+
+        _clock.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(1, (await budget.ReadAsync(user)).FailedAttempts);
+    }
+
+    [Fact]
+    public async Task The_failure_that_fills_the_budget_locks_and_queues_exactly_one_event()
+    {
+        var budget = Budget();
+        var user = NewUser();
+
+        var outcomes = new List<FailureStatus>();
+        for (var attempt = 1; attempt <= 5; attempt++)
+        {
+            var reservation = await budget.ReserveAsync(user);
+            outcomes.Add((await budget.RecordFailureAsync(reservation, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")).Status);
+        }
+
+        Assert.Equal([FailureStatus.Counted, FailureStatus.Counted, FailureStatus.Counted, FailureStatus.Counted, FailureStatus.LockedNow], outcomes);
+        Assert.Equal(ReservationStatus.Locked, (await budget.ReserveAsync(user)).Status);
+        var entry = Assert.Single(await Database.StreamRangeAsync(LockoutOutbox.StreamKey));
+        Assert.True(LockoutOutbox.TryParse(entry, out var message));
+        Assert.Equal((user, 5, _clock.GetUtcNow()), (message.Event.Username, message.Event.Attempts, message.Event.OccurredAt));
+        Assert.Equal("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", message.TraceParent);
+    }
+
+    [Fact]
+    public async Task Attempts_in_flight_count_against_the_budget()
+    {
+        var budget = Budget();
+        var user = NewUser();
+        await FailAsync(budget, user, 3);
+
+        var first = await budget.ReserveAsync(user);
+        var second = await budget.ReserveAsync(user);
+        var third = await budget.ReserveAsync(user);
+
+        Assert.Equal(ReservationStatus.Reserved, first.Status);
+        Assert.Equal(ReservationStatus.Reserved, second.Status);
+        Assert.Equal(ReservationStatus.BudgetExhausted, third.Status);
+    }
+
+    [Fact]
+    public async Task An_abandoned_reservation_gives_its_slot_back_when_its_lease_runs_out()
+    {
+        var budget = Budget();
+        var user = NewUser();
+        for (var i = 0; i < 5; i++)
+        {
+            await budget.ReserveAsync(user); // never settled: the requests died
+        }
+
+        Assert.Equal(ReservationStatus.BudgetExhausted, (await budget.ReserveAsync(user)).Status);
+        _clock.Advance(Policy.ReservationLease);
+
+        Assert.Equal(ReservationStatus.Reserved, (await budget.ReserveAsync(user)).Status);
+    }
+
+    [Fact]
+    public async Task A_right_password_resets_the_count_but_never_unlocks()
+    {
+        var budget = Budget();
+        var user = NewUser();
+        await FailAsync(budget, user, 4);
+        Assert.True(await budget.RecordSuccessAsync(await budget.ReserveAsync(user)));
+        Assert.Equal(0, (await budget.ReadAsync(user)).FailedAttempts);
+
+        await FailAsync(budget, user, 4);
+        var pending = await budget.ReserveAsync(user);
+        await FailAsync(budget, user, 0);
+        var last = await budget.ReserveAsync(user);
+        Assert.Equal(ReservationStatus.BudgetExhausted, last.Status);
+        Assert.Equal(FailureStatus.LockedNow, (await budget.RecordFailureAsync(pending, null)).Status);
+
+        Assert.False(await budget.RecordSuccessAsync(await budget.ReserveAsync(user)));
+        Assert.True((await budget.ReadAsync(user)).Locked);
+    }
+
+    [Fact]
+    public async Task A_timed_lock_ends_after_its_duration_with_a_whole_budget()
+    {
+        var budget = Budget(new LockoutPolicy
+        {
+            MaxFailedAttempts = Policy.MaxFailedAttempts,
+            FailureWindow = Policy.FailureWindow,
+            ReservationLease = Policy.ReservationLease,
+            LockDuration = TimeSpan.FromMinutes(30),
+        });
+        var user = NewUser();
+        await FailAsync(budget, user, 5);
+        Assert.Equal(ReservationStatus.Locked, (await budget.ReserveAsync(user)).Status);
+
+        _clock.Advance(TimeSpan.FromMinutes(30));
+
+        var reservation = await budget.ReserveAsync(user);
+        Assert.Equal((ReservationStatus.Reserved, 0), (reservation.Status, reservation.Failures));
+    }
+
+    [Fact]
+    public async Task An_unlock_clears_the_lock_and_gets_a_newer_version_even_after_redis_lost_the_account()
+    {
+        var budget = Budget();
+        var user = NewUser();
+        await FailAsync(budget, user, 5);
+        var lockVersion = (await budget.ReadAsync(user)).Version;
+
+        var unlockVersion = await budget.UnlockAsync(user, null);
+        await Database.KeyDeleteAsync($"lockout:{{{user}}}");
+        var afterLoss = await budget.UnlockAsync(user, null);
+
+        Assert.True(unlockVersion > lockVersion);
+        Assert.False((await budget.ReadAsync(user)).Locked);
+        Assert.True(afterLoss >= _clock.GetUtcNow().ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
+    public async Task A_database_lock_is_adopted_only_when_it_is_newer_than_what_redis_decided()
+    {
+        var budget = Budget();
+        var user = NewUser();
+        var newer = await budget.ReserveAsync(user);
+        await budget.AdoptDatabaseLockAsync(newer, null, version: 10);
+        Assert.True((await budget.ReadAsync(user)).Locked);
+
+        var other = NewUser();
+        await budget.UnlockAsync(other, null); // Redis now knows a decision newer than version 10
+        var older = await budget.ReserveAsync(other);
+        await budget.AdoptDatabaseLockAsync(older, null, version: 10);
+        Assert.False((await budget.ReadAsync(other)).Locked);
+    }
+
+    private IDatabase Database => _environment.Redis.GetDatabase(ConfigurationOptions.Parse(_environment.RedisConnectionString).DefaultDatabase ?? 0);
+
+    private GuessBudget Budget(LockoutPolicy? policy = null) =>
+        new(_environment.Redis, Options.Create(policy ?? Policy), _clock);
+
+    private static string NewUser() => TestEnvironment.NewUsername("budget").ToUpperInvariant();
+
+    private static async Task FailAsync(GuessBudget budget, string user, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var reservation = await budget.ReserveAsync(user);
+            Assert.Equal(ReservationStatus.Reserved, reservation.Status);
+            await budget.RecordFailureAsync(reservation, null);
+        }
+    }
+}
