@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Lockout.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using OpenTelemetry.Trace;
+
+namespace Lockout.Tests.Telemetry;
+
+/// <summary>
+/// A pipeline whose API and writer export their spans to memory and keep every log record (Debug and up).
+/// </summary>
+public sealed class TelemetryFixture(LocalInfrastructureFixture infrastructure) : IAsyncLifetime
+{
+    private readonly List<Activity> _apiSpans = [];
+    private readonly List<Activity> _writerSpans = [];
+
+    public TestEnvironment Environment { get; private set; } = null!;
+
+    public ApiHost Api { get; private set; } = null!;
+
+    public WriterHost Writer { get; private set; } = null!;
+
+    public FakeLogCollector ApiLogs => Api.Services.GetRequiredService<FakeLogCollector>();
+
+    public FakeLogCollector WriterLogs => Writer.Services.GetRequiredService<FakeLogCollector>();
+
+    /// <summary>Every span either service exported, once each (both listen to the same process-wide sources).</summary>
+    public IReadOnlyList<Activity> Spans
+    {
+        get
+        {
+            var spans = new ConcurrentDictionary<ActivitySpanId, Activity>();
+            foreach (var span in Snapshot(_apiSpans).Concat(Snapshot(_writerSpans)))
+            {
+                spans.TryAdd(span.SpanId, span);
+            }
+
+            return [.. spans.Values];
+        }
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        Environment = await infrastructure.CreateEnvironmentAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Debug",
+            ["Lockout:PasswordHasher:IterationCount"] = "1000",
+            ["Aspire:Confluent:Kafka:Consumer:Config:StatisticsIntervalMs"] = "500",
+        };
+        Writer = new WriterHost(Environment, settings, services => Configure(services, _writerSpans)).Start();
+        Api = new ApiHost(Environment, settings, services => Configure(services, _apiSpans));
+        _ = Api.Server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        await Writer.DisposeAsync();
+        await Environment.DisposeAsync();
+    }
+
+    private static void Configure(IServiceCollection services, List<Activity> spans)
+    {
+        services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(spans));
+        services.AddLogging(logging => logging.AddFakeLogging());
+    }
+
+    private static List<Activity> Snapshot(List<Activity> spans)
+    {
+        lock (spans)
+        {
+            return [.. spans];
+        }
+    }
+}
