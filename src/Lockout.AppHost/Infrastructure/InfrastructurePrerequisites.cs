@@ -55,7 +55,8 @@ public sealed record LocalToolchain(string RedisServer, string PostgresBinDirect
     {
         var folders = (searchPath ?? (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)).ToList();
 
-        var redis = folders.Append("/usr/bin").Append("/usr/sbin").Distinct()
+        var redisFolders = searchPath is null ? folders.Append("/usr/bin").Append("/usr/sbin").Distinct() : folders;
+        var redis = redisFolders
             .Select(folder => Path.Combine(folder, "redis-server"))
             .FirstOrDefault(File.Exists);
 

@@ -1,0 +1,92 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Lockout.AppHost.Infrastructure.Containers;
+
+namespace Lockout.Tests.AppHost;
+
+/// <summary>
+/// The container-mode app model, built by the real AppHost and inspected, never run (no container runtime here).
+/// </summary>
+[Collection(ProcessEnvironmentCollection.Name)]
+public sealed class ContainerModelTests : IAsyncLifetime
+{
+    private string? _previousRuntime;
+    private DirectoryInfo? _fakeRuntimeFolder;
+    private IDistributedApplicationTestingBuilder _builder = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        // A stand-in runtime client whose `info` succeeds, so the AppHost chooses containers as it would with Docker.
+        _fakeRuntimeFolder = Directory.CreateTempSubdirectory("lockout-fake-runtime");
+        var fakeRuntime = Path.Combine(_fakeRuntimeFolder.FullName, "docker");
+        await File.WriteAllTextAsync(fakeRuntime, "#!/bin/sh\nexit 0\n");
+        File.SetUnixFileMode(fakeRuntime, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        _previousRuntime = Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME");
+        Environment.SetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME", fakeRuntime);
+
+        _builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lockout_AppHost>(
+            ["--Infrastructure:Mode=auto", "--Parameters:admin-api-key=model-test-key"]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Environment.SetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME", _previousRuntime);
+        await _builder.DisposeAsync();
+        _fakeRuntimeFolder?.Delete(recursive: true);
+    }
+
+    [Fact]
+    public void Redis_postgres_and_kafka_are_containers_of_the_intended_images()
+    {
+        var kafka = Image("kafka");
+
+        Assert.EndsWith("redis", Image("redis").Image, StringComparison.Ordinal);
+        Assert.EndsWith("postgres", Image("postgres").Image, StringComparison.Ordinal);
+        Assert.Equal(("apache/kafka", "4.1.0", "docker.io"), (kafka.Image, kafka.Tag, kafka.Registry));
+        Assert.Contains(_builder.Resources, resource => resource is PostgresDatabaseResource { Name: "lockoutdb" });
+    }
+
+    [Fact]
+    public void Kafka_exposes_a_host_endpoint_and_a_container_network_endpoint_and_waits_on_a_broker_health_check()
+    {
+        var kafka = Resource<KafkaServerResource>("kafka");
+        var endpoints = kafka.Annotations.OfType<EndpointAnnotation>().ToDictionary(endpoint => endpoint.Name);
+
+        Assert.Equal(9092, endpoints["tcp"].TargetPort);
+        Assert.Equal(9093, endpoints["internal"].TargetPort);
+        Assert.Contains(kafka.Annotations.OfType<HealthCheckAnnotation>(), check => check.Key == "kafka_check");
+        Assert.Equal("{kafka.bindings.tcp.host}:{kafka.bindings.tcp.port}", kafka.ConnectionStringExpression.ValueExpression);
+    }
+
+    [Fact]
+    public async Task Kafka_runs_as_a_single_kraft_node_with_listeners_for_hosts_and_containers()
+    {
+#pragma warning disable CS0618 // The evaluator the testing docs show; its replacement is not public in 13.6.
+        var environment = await Resource<KafkaServerResource>("kafka").GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+
+        Assert.Equal("broker,controller", environment["KAFKA_PROCESS_ROLES"]);
+        Assert.Equal("1@localhost:9094", environment["KAFKA_CONTROLLER_QUORUM_VOTERS"]);
+        Assert.Equal("PLAINTEXT_INTERNAL", environment["KAFKA_INTER_BROKER_LISTENER_NAME"]);
+        Assert.Equal("PLAINTEXT://{kafka.bindings.tcp.host}:{kafka.bindings.tcp.port},PLAINTEXT_INTERNAL://{kafka.bindings.internal.host}:{kafka.bindings.internal.port}", environment["KAFKA_ADVERTISED_LISTENERS"]);
+        Assert.Equal("8", environment["KAFKA_NUM_PARTITIONS"]);
+    }
+
+    [Theory]
+    [InlineData("api", new[] { "ConnectionStrings__redis", "ConnectionStrings__kafka", "ConnectionStrings__lockoutdb", "Lockout__AdminApiKey" })]
+    [InlineData("writer", new[] { "ConnectionStrings__kafka", "ConnectionStrings__lockoutdb" })]
+    public async Task The_services_get_the_connection_strings_aspire_integrations_expect(string service, string[] variables)
+    {
+#pragma warning disable CS0618
+        var environment = await Resource<ProjectResource>(service).GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+
+        Assert.All(variables, variable => Assert.Contains(variable, environment.Keys));
+        Assert.Contains(Resource<ProjectResource>(service).Annotations.OfType<WaitAnnotation>(), wait => wait.Resource.Name == "kafka");
+    }
+
+    private T Resource<T>(string name) where T : IResource => _builder.Resources.OfType<T>().Single(resource => resource.Name == name);
+
+    private ContainerImageAnnotation Image(string name) => Resource<ContainerResource>(name).Annotations.OfType<ContainerImageAnnotation>().Single();
+}
