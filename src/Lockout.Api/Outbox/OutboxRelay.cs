@@ -85,6 +85,8 @@ public sealed partial class OutboxRelay(
             }
             catch (RedisException exception)
             {
+                // A Redis that restarted without its data has lost the consumer group too: create it again.
+                groupReady = false;
                 LogRedisUnavailable(logger, exception);
                 backoff = NextBackoff(backoff);
                 await Task.Delay(backoff, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -86,6 +86,10 @@ public sealed class TestEnvironment : IAsyncDisposable
         return await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM LOCKOUT_EVENTS");
     }
 
+    /// <summary>Redis forgets everything this environment stored, as a restart without persistence would.</summary>
+    public Task FlushRedisAsync() =>
+        Redis.GetServers()[0].FlushDatabaseAsync(ConfigurationOptions.Parse(RedisConnectionString).DefaultDatabase ?? 0);
+
     /// <summary>Entries in the Redis outbox not yet acknowledged by Kafka.</summary>
     public Task<long> OutboxDepthAsync() => Redis.GetDatabase(ConfigurationOptions.Parse(RedisConnectionString).DefaultDatabase ?? 0).StreamLengthAsync("lockout:outbox");
 

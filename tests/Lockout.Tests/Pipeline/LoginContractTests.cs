@@ -43,6 +43,33 @@ public sealed class LoginContractTests(PipelineFixture pipeline) : IClassFixture
     }
 
     [Fact]
+    public async Task A_lock_that_reached_the_database_survives_redis_losing_everything()
+    {
+        var username = TestEnvironment.NewUsername("amnesia");
+        await pipeline.Api.CreateUserAsync(username, Password);
+        for (var attempt = 1; attempt <= 5; attempt++)
+        {
+            await LoginAsync(username, "wrong");
+        }
+
+        await Poll.UntilAsync(async () => await pipeline.Environment.LockStatusAsync(username) == "LOCKED", what: "the lock in USERS");
+        await pipeline.Environment.FlushRedisAsync();
+
+        Assert.Equal((HttpStatusCode.Locked, "locked"), await LoginAsync(username, Password));
+        using var admin = pipeline.Api.CreateAdminClient();
+        var state = await admin.GetFromJsonAsync<JsonElement>($"/admin/users/{username}/lockout");
+        Assert.True(state.GetProperty("locked").GetBoolean()); // remembered in Redis again: no more database reads for it
+
+        // And the pipeline still works after the loss: an unlock reaches the database.
+        using (await admin.PostAsync(new Uri($"/admin/users/{username}/unlock", UriKind.Relative), null))
+        {
+        }
+
+        Assert.Equal((HttpStatusCode.OK, "success"), await LoginAsync(username, Password));
+        await Poll.UntilAsync(async () => await pipeline.Environment.LockStatusAsync(username) == "UNLOCKED", what: "the unlock in USERS");
+    }
+
+    [Fact]
     public async Task The_seed_user_john_exists_in_development()
     {
         await Poll.UntilAsync(async () => (await LoginAsync("john", "password123")).Status == HttpStatusCode.OK, what: "john to sign in");

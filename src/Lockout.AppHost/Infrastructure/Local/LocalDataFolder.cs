@@ -27,12 +27,8 @@ public sealed class LocalDataFolder
         Directory.CreateDirectory(parent);
         RemoveAbandoned(parent);
 
-        var root = Path.Combine(parent, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (Directory.Exists(root))
-        {
-            Directory.Delete(root, recursive: true);
-        }
-
+        // Named by process and instance: one process may host several AppHosts (the tests do).
+        var root = Path.Combine(parent, $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]);
         Directory.CreateDirectory(root);
         Directory.CreateDirectory(Path.Combine(root, "redis"));
         return new LocalDataFolder(root);
@@ -58,7 +54,7 @@ public sealed class LocalDataFolder
     {
         foreach (var folder in Directory.GetDirectories(parent))
         {
-            if (int.TryParse(Path.GetFileName(folder), out var pid) && !IsRunning(pid))
+            if (int.TryParse(Path.GetFileName(folder).Split('-')[0], out var pid) && !IsRunning(pid))
             {
                 try
                 {
