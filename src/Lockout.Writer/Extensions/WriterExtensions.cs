@@ -26,6 +26,8 @@ public static class WriterExtensions
                 settings.Config.EnableAutoCommit = false;
                 settings.Config.EnableAutoOffsetStore = false;
                 settings.Config.AutoOffsetReset = AutoOffsetReset.Earliest;
+                // On a broker that creates topics on first use, subscribing must not wait for the first lock.
+                settings.Config.AllowAutoCreateTopics ??= true;
                 settings.Config.StatisticsIntervalMs ??= 5000;
                 // A writer that died is replaced within this time instead of Kafka's default 45 s.
                 settings.Config.SessionTimeoutMs ??= 10_000;

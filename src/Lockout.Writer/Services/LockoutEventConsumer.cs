@@ -72,7 +72,18 @@ public sealed partial class LockoutEventConsumer(
     private List<ConsumeResult<byte[]?, byte[]?>> CollectBatch()
     {
         var batch = new List<ConsumeResult<byte[]?, byte[]?>>();
-        var first = consumer.Consume(_options.PollTimeout);
+        ConsumeResult<byte[]?, byte[]?>? first;
+        try
+        {
+            first = consumer.Consume(_options.PollTimeout);
+        }
+        catch (ConsumeException exception) when (!exception.Error.IsFatal)
+        {
+            // For instance the topic does not exist yet on a fresh broker; librdkafka keeps trying.
+            LogConsumeError(logger, exception.Error.Reason);
+            return batch;
+        }
+
         if (first is null)
         {
             return batch;
@@ -272,6 +283,9 @@ public sealed partial class LockoutEventConsumer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettered the message at partition {Partition} offset {Offset}: {Reason}")]
     private static partial void LogDeadLettered(ILogger logger, int partition, long offset, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consuming lock events failed ({Reason}); retrying.")]
+    private static partial void LogConsumeError(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The lock event consumer stopped and left its group.")]
     private static partial void LogStopped(ILogger logger);

@@ -67,6 +67,32 @@ public sealed class OutageTests(CheapHashPipelineFixture pipeline) : IClassFixtu
     }
 
     [Fact]
+    public async Task With_the_database_down_a_login_gets_503_and_the_attempt_is_not_counted()
+    {
+        var username = TestEnvironment.NewUsername("nodb");
+        await pipeline.Api.CreateUserAsync(username, Password);
+        using var client = pipeline.Api.CreateClient();
+
+        await pipeline.Environment.TakeDatabaseDownAsync();
+        HttpStatusCode status;
+        string? contentType;
+        try
+        {
+            using var response = await client.PostAsJsonAsync("/login", new { username, password = "wrong" });
+            (status, contentType) = (response.StatusCode, response.Content.Headers.ContentType?.MediaType);
+        }
+        finally
+        {
+            await pipeline.Environment.BringDatabaseUpAsync();
+        }
+
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "application/problem+json"), (status, contentType));
+        using var admin = pipeline.Api.CreateAdminClient();
+        var state = await admin.GetFromJsonAsync<System.Text.Json.JsonElement>($"/admin/users/{username}/lockout");
+        Assert.Equal(0, state.GetProperty("failedAttempts").GetInt32());
+    }
+
+    [Fact]
     public async Task With_the_database_down_the_writer_waits_and_applies_every_event_once_it_is_back()
     {
         var events = Enumerable.Range(0, 20)
