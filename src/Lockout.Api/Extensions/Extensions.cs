@@ -62,8 +62,7 @@ public static class Extensions
                 .RequireAuthenticatedUser());
 
         builder.Services.AddProblemDetails();
-        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
-        builder.Services.AddExceptionHandler<DependencyUnavailableExceptionHandler>();
+        builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         builder.Services.AddValidation();
 
         return builder;

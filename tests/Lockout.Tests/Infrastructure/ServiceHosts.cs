@@ -9,27 +9,19 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Lockout.Tests.Infrastructure;
 
 /// <summary>
-/// Lockout.Api hosted in the test process (HTTP through the test server) against a <see cref="TestEnvironment"/>'s
-/// real Redis, PostgreSQL and broker.
+/// A Lockout service hosted in the test process against a <see cref="TestEnvironment"/>'s real Redis, PostgreSQL
+/// and broker (HTTP goes through the test server).
 /// </summary>
-public sealed class ApiHost : WebApplicationFactory<LoginService>
+public abstract class LockoutServiceHost<TEntryPoint>(
+    TestEnvironment environment,
+    IDictionary<string, string?>? settings,
+    Action<IServiceCollection>? configureServices) : WebApplicationFactory<TEntryPoint>
+    where TEntryPoint : class
 {
-    private readonly Dictionary<string, string?> _settings;
-    private readonly Action<IServiceCollection>? _configureServices;
-
-    public ApiHost(TestEnvironment environment, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
-    {
-        _settings = environment.ServiceSettings();
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-        {
-            _settings[key] = value;
-        }
-
-        _configureServices = configureServices;
-        AdminApiKey = environment.AdminApiKey;
-    }
-
-    public string AdminApiKey { get; }
+    private readonly Dictionary<string, string?> _settings = environment.ServiceSettings()
+        .Concat(settings ?? new Dictionary<string, string?>())
+        .GroupBy(setting => setting.Key)
+        .ToDictionary(group => group.Key, group => group.Last().Value);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -40,11 +32,18 @@ public sealed class ApiHost : WebApplicationFactory<LoginService>
             builder.UseSetting(key, value);
         }
 
-        if (_configureServices is not null)
+        if (configureServices is not null)
         {
-            builder.ConfigureTestServices(_configureServices);
+            builder.ConfigureTestServices(configureServices);
         }
     }
+}
+
+/// <summary>Lockout.Api in the test process.</summary>
+public sealed class ApiHost(TestEnvironment environment, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
+    : LockoutServiceHost<LoginService>(environment, settings, configureServices)
+{
+    public string AdminApiKey { get; } = environment.AdminApiKey;
 
     public HttpClient CreateAdminClient()
     {
@@ -61,41 +60,14 @@ public sealed class ApiHost : WebApplicationFactory<LoginService>
     }
 }
 
-/// <summary>Lockout.Writer hosted in the test process against a <see cref="TestEnvironment"/>.</summary>
-public sealed class WriterHost : WebApplicationFactory<LockoutEventWriter>
+/// <summary>Lockout.Writer in the test process.</summary>
+public sealed class WriterHost(TestEnvironment environment, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
+    : LockoutServiceHost<LockoutEventWriter>(environment, settings, configureServices)
 {
-    private readonly Dictionary<string, string?> _settings;
-    private readonly Action<IServiceCollection>? _configureServices;
-
-    public WriterHost(TestEnvironment environment, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
-    {
-        _settings = environment.ServiceSettings();
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-        {
-            _settings[key] = value;
-        }
-
-        _configureServices = configureServices;
-    }
-
     /// <summary>Builds the host, which starts the consumer.</summary>
     public WriterHost Start()
     {
         _ = Services;
         return this;
-    }
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        builder.UseEnvironment("Development");
-        foreach (var (key, value) in _settings)
-        {
-            builder.UseSetting(key, value);
-        }
-
-        if (_configureServices is not null)
-        {
-            builder.ConfigureTestServices(_configureServices);
-        }
     }
 }

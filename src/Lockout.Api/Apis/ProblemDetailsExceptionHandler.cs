@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Lockout.Api.Apis;
+
+/// <summary>
+/// Turns the exceptions a caller can do something about into ProblemDetails with the right status; anything
+/// else stays a 500.
+/// </summary>
+public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problemDetails) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title, detail) = exception switch
+        {
+            // A body the framework could not bind (malformed JSON, wrong content type): in Development minimal
+            // APIs throw for these instead of answering 400 themselves.
+            BadHttpRequestException badRequest => (badRequest.StatusCode, "The request could not be read.", badRequest.Message),
+
+            // The attempt was not counted (its reservation was given back), so retrying is safe.
+            StackExchange.Redis.RedisException or Npgsql.NpgsqlException or TimeoutException =>
+                (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable.", "A data store Lockout depends on did not answer; retry shortly."),
+
+            _ => (0, "", ""),
+        };
+
+        if (status == 0)
+        {
+            return false;
+        }
+
+        httpContext.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "1";
+        }
+
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+}
