@@ -1,0 +1,184 @@
+using System.Globalization;
+
+namespace Lockout.Benchmarks;
+
+/// <summary>How hard passwords are to verify in a run.</summary>
+/// <param name="Name">pipeline or product.</param>
+/// <param name="IterationCount">PasswordHasher (Identity v3, PBKDF2-HMAC-SHA512) iterations.</param>
+internal sealed record HashSetting(string Name, int IterationCount, string Label)
+{
+    /// <summary>ASP.NET Core Identity's default: about 66 ms a hash on one core of the reference machine.</summary>
+    public static readonly HashSetting Product = new("product", 100_000, "product default: Identity v3, 100,000 iterations");
+
+    /// <summary>One iteration: hashing all but free, so the numbers are the pipeline's. Never for production.</summary>
+    public static readonly HashSetting Pipeline = new("pipeline", 1, "BENCH-ONLY pipeline setting: 1 iteration");
+}
+
+/// <summary>The command line: <c>[--smoke] [--hash pipeline|product|both] [--scenario hot,wave,mixed,steady] ...</c>.</summary>
+internal sealed record BenchmarkOptions
+{
+    public static readonly string[] AllScenarios = ["ceiling", "hot", "wave", "drain", "mixed", "steady"];
+
+    public bool Smoke { get; init; }
+
+    public IReadOnlyList<HashSetting> Hashes { get; init; } = [HashSetting.Pipeline];
+
+    /// <summary>Null: every scenario with pipeline hashing; hot and mixed with product hashing (the others need thousands of hashes a second).</summary>
+    public IReadOnlyList<string>? Scenarios { get; init; }
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(15);
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
+
+    public IReadOnlyList<int> HotClients { get; init; } = [1, 10, 100, 1000];
+
+    public int WaveAccounts { get; init; } = 100_000;
+
+    public int WaveClients { get; init; } = 256;
+
+    public int MixedAccounts { get; init; } = 10_000;
+
+    public int MixedClients { get; init; } = 100;
+
+    public double LockRate { get; init; } = 1000;
+
+    public TimeSpan SteadyDuration { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long to wait for Lockout's writer to commit a run's locks before calling them lost.</summary>
+    public TimeSpan CatchUpTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Wait for PostgreSQL to publish its counters before and after a run (skipped by the smoke run).</summary>
+    public TimeSpan StatsDelay { get; init; } = Measurement.DatabaseActivity.PublishDelay;
+
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Services write perf maps so a profiler (<c>perf</c>) can name JIT-compiled frames.</summary>
+    public bool PerfMap { get; init; }
+
+    /// <summary>Before each run, how long to wait for other programs to leave the CPU alone (zero: don't wait).</summary>
+    public TimeSpan QuietWait { get; init; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>Extra environment for Lockout's API, to try runtime settings (e.g. <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0</c>).</summary>
+    public IReadOnlyDictionary<string, string> ApiEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Extra environment for Lockout's writer (e.g. a Kafka consumer setting under trial).</summary>
+    public IReadOnlyDictionary<string, string> WriterEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Write the tables, targets and chart again from this results JSON instead of running.</summary>
+    public string? RenderFrom { get; init; }
+
+    /// <summary>Start, warm up and lock a hot account on both systems, then wait for Ctrl+C (for profiling by hand).</summary>
+    public bool Hold { get; init; }
+
+    public IReadOnlyList<string> ScenariosFor(HashSetting hash) =>
+        Scenarios ?? (hash == HashSetting.Product ? ["hot", "mixed"] : AllScenarios);
+
+    public static BenchmarkOptions Parse(string[] args, string repositoryRoot)
+    {
+        var smoke = args.Contains("--smoke");
+        string[] flags = ["--smoke", "--perf-map", "--hold"];
+        var options = smoke
+            ? new BenchmarkOptions
+            {
+                Smoke = true,
+                Duration = TimeSpan.FromSeconds(0.5),
+                Warmup = TimeSpan.FromMilliseconds(200),
+                WaveAccounts = 200,
+                WaveClients = 32,
+                MixedAccounts = 100,
+                MixedClients = 16,
+                LockRate = 400,
+                SteadyDuration = TimeSpan.FromSeconds(0.5),
+                CatchUpTimeout = TimeSpan.FromSeconds(30),
+                StatsDelay = TimeSpan.Zero,
+                QuietWait = TimeSpan.Zero,
+                OutputDirectory = Path.Combine(repositoryRoot, "bench", "results", "tmp", "smoke"),
+            }
+            : new BenchmarkOptions { OutputDirectory = Path.Combine(repositoryRoot, "bench", "results") };
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (flags.Contains(name))
+            {
+                options = name switch
+                {
+                    "--perf-map" => options with { PerfMap = true },
+                    "--hold" => options with { Hold = true },
+                    _ => options,
+                };
+                continue;
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"{name} needs a value.");
+            }
+
+            var value = args[++i];
+            options = name switch
+            {
+                "--hash" => options with { Hashes = ParseHashes(value) },
+                "--scenario" or "--scenarios" => options with { Scenarios = ParseScenarios(value) },
+                "--duration" => options with { Duration = Seconds(value) },
+                "--warmup" => options with { Warmup = Seconds(value) },
+                "--clients" => options with { HotClients = [.. value.Split(',').Select(Integer)] },
+                "--wave-accounts" => options with { WaveAccounts = Integer(value) },
+                "--wave-clients" => options with { WaveClients = Integer(value) },
+                "--mixed-accounts" => options with { MixedAccounts = Integer(value) },
+                "--mixed-clients" => options with { MixedClients = Integer(value) },
+                "--lock-rate" => options with { LockRate = Integer(value) },
+                "--steady-seconds" => options with { SteadyDuration = Seconds(value) },
+                "--out" => options with { OutputDirectory = Path.GetFullPath(value) },
+                "--quiet-wait" => options with { QuietWait = Seconds(value) },
+                "--render" => options with { RenderFrom = Path.GetFullPath(value) },
+                "--api-env" => options with { ApiEnvironment = WithVariable(options.ApiEnvironment, value) },
+                "--writer-env" => options with { WriterEnvironment = WithVariable(options.WriterEnvironment, value) },
+                _ => throw new ArgumentException($"Unknown option {name}."),
+            };
+        }
+
+        return options;
+    }
+
+    private static List<HashSetting> ParseHashes(string value) => value switch
+    {
+        "pipeline" => [HashSetting.Pipeline],
+        "product" => [HashSetting.Product],
+        "both" => [HashSetting.Pipeline, HashSetting.Product],
+        _ => throw new ArgumentException("--hash is pipeline, product or both."),
+    };
+
+    private static List<string> ParseScenarios(string value)
+    {
+        var scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        var unknown = scenarios.Except(AllScenarios).ToList();
+        return unknown.Count == 0 ? scenarios : throw new ArgumentException($"Unknown scenario(s) {string.Join(", ", unknown)}; known: {string.Join(", ", AllScenarios)}.");
+    }
+
+    private static Dictionary<string, string> WithVariable(IReadOnlyDictionary<string, string> variables, string assignment) =>
+        new(variables) { [assignment.Split('=', 2)[0]] = assignment.Split('=', 2).ElementAtOrDefault(1) ?? "" };
+
+    private static int Integer(string value) => int.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture);
+
+    private static TimeSpan Seconds(string value) => TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
+
+    public const string Usage = """
+        Usage: dotnet run -c Release --project bench/Lockout.Benchmarks -- [options]
+          --smoke                      seconds-long run of every scenario (CI); results to bench/results/tmp/smoke
+          --hash pipeline|product|both password hashing: pipeline = 1 PBKDF2 iteration (BENCH-ONLY), product = 100,000
+          --scenario ceiling,hot,wave,drain,mixed,steady   (ceiling: bare Kestrel + one Redis Lua call, the reference point;
+                                       drain: a wave's LOCKED events appended to the outbox at once, the writer's capacity)
+          --duration S  --warmup S     timed runs (hot, mixed): measured seconds after warm-up seconds
+          --clients 1,10,100,1000      hot-account client counts
+          --wave-accounts N --wave-clients N --mixed-accounts N --mixed-clients N
+          --lock-rate N --steady-seconds S   paced locks per second, for how long
+          --out DIR                    where results go (default bench/results)
+          --quiet-wait S               before each run, wait up to S s for other programs to stop using the CPU (default 90; smoke 0)
+          --api-env KEY=VALUE          extra environment for Lockout's API (try runtime settings); repeatable
+          --writer-env KEY=VALUE       the same for Lockout's writer
+          --perf-map                   services write perf maps (DOTNET_PerfMapEnabled=1), for profiling with perf
+          --hold                       start both systems, lock a hot account on each, wait for Ctrl+C (profile by hand)
+          --render RESULTS.json        write a run's tables, targets and chart again from its JSON
+        """;
+}

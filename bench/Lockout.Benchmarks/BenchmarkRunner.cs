@@ -1,0 +1,104 @@
+using Lockout.Benchmarks.Reporting;
+using Lockout.Benchmarks.Scenarios;
+using Lockout.Benchmarks.Systems;
+using Spectre.Console;
+
+namespace Lockout.Benchmarks;
+
+/// <summary>
+/// For each hash setting: starts Lockout (AppHost, local mode) and the baseline on the same PostgreSQL, warms both
+/// up, runs the scenarios on each in turn, and writes the results. Returns non-zero when a run found a problem.
+/// </summary>
+internal static class BenchmarkRunner
+{
+    /// <summary>Writes the tables, targets and chart again from a results JSON (after a change to how they are shown).</summary>
+    public static int Render(string resultsJson, BenchmarkOptions options)
+    {
+        var (machine, hash, results) = ResultsFiles.Read(resultsJson);
+        var targets = TargetCheck.Evaluate(results, options);
+        ResultsConsole.WriteResults($"{hash.Label} · {machine}", results, targets);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(resultsJson))!;
+        ResultsFiles.Write(directory, hash, machine, options, results, targets);
+        ResultsChart.Write(directory, hash, machine, results);
+        return 0;
+    }
+
+    public static async Task<int> RunAsync(BenchmarkOptions options, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(options.OutputDirectory);
+        var machine = MachineInfo.Current();
+        AnsiConsole.MarkupLine($"[bold]Lockout benchmark[/]{(options.Smoke ? " [yellow](smoke)[/]" : "")} · {Markup.Escape(machine.ToString())}");
+        var problems = 0;
+
+        foreach (var hash in options.Hashes)
+        {
+            AnsiConsole.Write(new Rule(Markup.Escape($"Hashing: {hash.Label}")).LeftJustified());
+            var results = await RunHashSettingAsync(options, hash, cancellationToken);
+            if (options.Hold)
+            {
+                return 0;
+            }
+
+            var targets = TargetCheck.Evaluate(results, options);
+            ResultsConsole.WriteResults($"{hash.Label} · {machine}", results, targets);
+            var files = ResultsFiles.Write(options.OutputDirectory, hash, machine, options, results, targets);
+            var chart = ResultsChart.Write(options.OutputDirectory, hash, machine, results);
+            AnsiConsole.MarkupLine($"Results: {Markup.Escape(string.Join(", ", [.. files, chart]))}");
+
+            problems += results.Sum(result => result.Problems.Count);
+        }
+
+        if (problems > 0)
+        {
+            AnsiConsole.MarkupLine($"[red]{problems} problem(s) found; see the ✗ lines above.[/]");
+            return 1;
+        }
+
+        return 0;
+    }
+
+    private static async Task<List<ScenarioResult>> RunHashSettingAsync(BenchmarkOptions options, HashSetting hash, CancellationToken cancellationToken)
+    {
+        var logPath = Path.Combine(options.OutputDirectory, $"{hash.Name}-apphost.log");
+        var lockout = await AnsiConsole.Status().StartAsync(
+            "Starting Lockout (AppHost, local mode: redis-server, PostgreSQL, mock Kafka, writer, API)…",
+            _ => LockoutSystem.StartAsync(hash.IterationCount, logPath, options.CatchUpTimeout, options.PerfMap, options.ApiEnvironment, options.WriterEnvironment, cancellationToken));
+        await using (lockout)
+        {
+            var baseline = await BaselineSystem.StartAsync(lockout.DatabaseConnectionString, hash.IterationCount, options.PerfMap, cancellationToken);
+            await using (baseline)
+            await using (var ceiling = await CeilingSystem.StartAsync(lockout.RedisConnectionString, options.PerfMap, cancellationToken))
+            {
+                AnsiConsole.MarkupLine($"Lockout API on {lockout.LoginEndpoint}, baseline on {baseline.LoginEndpoint}; logs in {Markup.Escape(logPath)}");
+                var session = new BenchmarkSession(options, hash, lockout, baseline, ceiling);
+                await session.WarmUpAsync(cancellationToken);
+                if (options.Hold)
+                {
+                    await HoldMode.RunAsync(session, hash, cancellationToken);
+                    return [];
+                }
+
+                var passwords = BenchmarkSession.PasswordsFor(hash);
+                var results = new List<ScenarioResult>();
+                foreach (var scenario in options.ScenariosFor(hash))
+                {
+                    if (scenario == "drain")
+                    {
+                        results.Add(await session.MeasureOutboxDrainAsync(options.WaveAccounts, cancellationToken));
+                        continue;
+                    }
+
+                    foreach (var spec in ScenarioCatalog.Create(scenario, options, passwords))
+                    {
+                        foreach (var system in session.SystemsFor(scenario))
+                        {
+                            results.Add(await session.MeasureAsync(system, spec, cancellationToken));
+                        }
+                    }
+                }
+
+                return results;
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.Globalization;
+using Lockout.Benchmarks.Scenarios;
+
+namespace Lockout.Benchmarks.Reporting;
+
+/// <summary>The results as rows of text, shared by the console tables and the Markdown file.</summary>
+internal static class ResultsTable
+{
+    public static readonly string[] Columns =
+    [
+        "Scenario", "System", "Clients", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "Verifications (max/account)",
+        "DB tx/s", "DB row writes/s", "Locks/s (peak)", "Catch-up s", "Lock latency p50/p99 ms",
+        "Peak MiB service / postgres / bench", "CPU cores service / postgres / bench / outside",
+    ];
+
+    public static readonly string[] RatioColumns =
+    [
+        "Scenario", "req/s", "p99", "Verifications per account", "DB tx/s", "Service peak MiB", "Service CPU",
+    ];
+
+    public static IEnumerable<string[]> Rows(IEnumerable<ScenarioResult> results) => results.Select(result => new[]
+    {
+        result.Scenario,
+        result.System,
+        Number(result.Clients),
+        Number(result.RequestsPerSecond),
+        Decimal(result.P50Ms),
+        Decimal(result.P99Ms),
+        Decimal(result.P999Ms),
+        result.MaxVerificationsPerAccount > 0 ? $"{Number(result.Verifications)} ({Number(result.MaxVerificationsPerAccount)})" : Number(result.Verifications),
+        Number(result.DbTransactionsPerSecond),
+        Number(result.DbRowWritesPerSecond),
+        Number(result.PeakLocksPerSecond),
+        Decimal(result.CatchUpSeconds),
+        result.LockLatencyP50Ms is null ? "–" : $"{Decimal(result.LockLatencyP50Ms.Value)} / {Decimal(result.LockLatencyP99Ms ?? double.NaN)}",
+        $"{Number(result.ServiceMemoryMiB)} / {Number(result.Usage("postgres")?.PeakMemoryMiB ?? 0)} / {Number(result.Usage("bench")?.PeakMemoryMiB ?? 0)}",
+        $"{Decimal(result.ServiceCores)} / {Decimal(result.Usage("postgres")?.Cores ?? 0)} / {Decimal(result.Usage("bench")?.Cores ?? 0)} / {Decimal(result.OutsideCores)}",
+    });
+
+    public static IEnumerable<string[]> RatioRows(IReadOnlyList<ScenarioResult> results)
+    {
+        foreach (var scenario in results.Select(result => result.Scenario).Distinct())
+        {
+            var lockout = results.FirstOrDefault(result => result.Scenario == scenario && result.System == "Lockout");
+            var baseline = results.FirstOrDefault(result => result.Scenario == scenario && result.System == "Baseline");
+            if (lockout is null || baseline is null)
+            {
+                continue;
+            }
+
+            yield return
+            [
+                scenario,
+                Ratio(lockout.RequestsPerSecond, baseline.RequestsPerSecond),
+                Ratio(lockout.P99Ms, baseline.P99Ms),
+                Ratio(lockout.MaxVerificationsPerAccount, baseline.MaxVerificationsPerAccount),
+                Ratio(lockout.DbTransactionsPerSecond, baseline.DbTransactionsPerSecond),
+                Ratio(lockout.ServiceMemoryMiB, baseline.ServiceMemoryMiB),
+                Ratio(lockout.ServiceCores, baseline.ServiceCores),
+            ];
+        }
+    }
+
+    public static string Markdown(IReadOnlyList<string> columns, IEnumerable<string[]> rows)
+    {
+        var lines = new List<string>
+        {
+            "| " + string.Join(" | ", columns) + " |",
+            "|" + string.Concat(columns.Select(_ => " --- |")),
+        };
+        lines.AddRange(rows.Select(row => "| " + string.Join(" | ", row) + " |"));
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    private static string Ratio(double lockout, double baseline) =>
+        baseline > 0 && lockout > 0 ? $"{(lockout / baseline).ToString(lockout / baseline >= 10 ? "N0" : "0.00", CultureInfo.InvariantCulture)}×" : "–";
+
+    private static string Number(double value) => double.IsFinite(value) ? value.ToString("N0", CultureInfo.InvariantCulture) : "–";
+
+    private static string Decimal(double value) => double.IsFinite(value) ? value.ToString(value >= 100 ? "N0" : "0.00", CultureInfo.InvariantCulture) : "–";
+}

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using Lockout.Benchmarks.Load;
+using Lockout.Benchmarks.Measurement;
+using Lockout.Benchmarks.Reporting;
+using Lockout.Benchmarks.Systems;
+using Spectre.Console;
+
+namespace Lockout.Benchmarks.Scenarios;
+
+/// <summary>
+/// Both systems, up, on one PostgreSQL server, for one hash setting; measures a run on either the same way.
+/// </summary>
+internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting hash, LockoutSystem lockout, BaselineSystem baseline, CeilingSystem ceiling)
+{
+    private readonly DatabaseActivity _activity = new(lockout.Database);
+
+    // Every process of ours is measured in every run, so "outside" CPU is only other programs' (an idle Lockout API
+    // still uses some CPU while the baseline runs).
+    private readonly IReadOnlyList<ProcessGroup> _ours = [.. lockout.Processes, .. baseline.Processes, .. ceiling.Processes];
+
+    public IEnumerable<ILoginSystem> Systems => [lockout, baseline];
+
+    /// <summary>The systems a scenario runs on: the reference ceiling alone, or Lockout and the baseline side by side.</summary>
+    public IEnumerable<ILoginSystem> SystemsFor(string scenario) => scenario == "ceiling" ? [ceiling] : Systems;
+
+    /// <summary>Unmeasured traffic through every path (success, failure, lock, locked), so neither side is measured cold.</summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        var accounts = new AccountSet("warmup", 1000, PasswordsFor(hash));
+        var correct = accounts.EncodeAll(correctPassword: true);
+        var wrong = accounts.EncodeAll(correctPassword: false);
+        foreach (var system in (ILoginSystem[])[lockout, baseline, ceiling])
+        {
+            await system.SeedAsync(accounts, cancellationToken);
+            var duration = options.Smoke ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(5);
+            var run = LoadRun.ClosedLoop(system.LoginEndpoint, new RandomLoginPlan(correct, wrong, wrongShare: 0.3), 64, duration);
+            await LiveProgress.RunAsync($"warm-up {system.Name}", run, duration.TotalSeconds, null, cancellationToken);
+        }
+    }
+
+    public async Task<ScenarioResult> MeasureAsync(ILoginSystem system, RunSpec spec, CancellationToken cancellationToken)
+    {
+        var label = $"{spec.Scenario} · {system.Name}";
+        var runTime = Stopwatch.StartNew();
+        await system.SeedAsync(spec.Accounts, cancellationToken);
+
+        LoadOutcome? prepared = null;
+        if (spec.Prepare is { } prepare)
+        {
+            var preparation = prepare(system.LoginEndpoint);
+            prepared = await LiveProgress.RunAsync($"{label} (preparing)", preparation, null, spec.PrepareRequests, cancellationToken);
+        }
+
+        await Task.Delay(options.StatsDelay, cancellationToken);
+        await QuietMachine.WaitAsync(_ours, options.QuietWait, cancellationToken);
+        await system.BeginRunAsync(cancellationToken);
+        var before = await _activity.SnapshotAsync(cancellationToken);
+        var monitor = ProcessMonitor.Start(_ours);
+        var window = Stopwatch.StartNew();
+
+        var load = spec.CreateLoad(system.LoginEndpoint);
+        var outcome = await LiveProgress.RunAsync(
+            label,
+            load,
+            spec.Requests is null ? (options.Warmup + options.Duration).TotalSeconds : null,
+            spec.Requests,
+            cancellationToken);
+        if (prepared is not null)
+        {
+            outcome = outcome with { VerifiedAnswersByAccount = [.. outcome.VerifiedAnswersByAccount.Zip(prepared.VerifiedAnswersByAccount, (a, b) => a + b)] };
+        }
+
+        var audit = await AnsiConsole.Status().StartAsync(
+            Markup.Escape($"{label}: waiting for the locks to be committed"),
+            _ => system.AuditAsync(spec.Accounts, outcome, spec.ExpectedLocks, cancellationToken));
+        var activeSeconds = window.Elapsed.TotalSeconds;
+        var usage = await monitor.StopAsync();
+
+        await Task.Delay(options.StatsDelay, cancellationToken);
+        var after = await _activity.SnapshotAsync(cancellationToken);
+        var database = system.DatabaseName is { } name ? after[name] - before.GetValueOrDefault(name) : default;
+
+        List<string> problems = [.. audit.Problems];
+        if (outcome.OtherStatus > 0 || outcome.Errors > 0)
+        {
+            problems.Add($"{outcome.OtherStatus} unexpected statuses and {outcome.Errors} failed requests.");
+        }
+
+        if (outcome.Measured == 0)
+        {
+            problems.Add("No request was started and answered inside the measured window.");
+        }
+
+        var result = new ScenarioResult(
+            Hashing: hash.Name,
+            Scenario: spec.Scenario,
+            System: system.Name,
+            Clients: spec.Clients,
+            Requests: outcome.Measured,
+            MeasuredSeconds: outcome.MeasuredDuration.TotalSeconds,
+            RequestsPerSecond: outcome.RequestsPerSecond,
+            P50Ms: outcome.LatencyMilliseconds(50),
+            P99Ms: outcome.LatencyMilliseconds(99),
+            P999Ms: outcome.LatencyMilliseconds(99.9),
+            Ok: outcome.Ok,
+            Unauthorized: outcome.Unauthorized,
+            Locked: outcome.Locked,
+            OtherStatus: outcome.OtherStatus,
+            Errors: outcome.Errors,
+            Verifications: audit.Verifications,
+            MaxVerificationsPerAccount: audit.MaxVerificationsPerAccount,
+            DbTransactionsPerSecond: database.Transactions / activeSeconds,
+            DbRowWritesPerSecond: database.RowWrites / activeSeconds,
+            LockedAccounts: audit.LockedAccounts,
+            LockRows: audit.LockRows,
+            PeakLocksPerSecond: audit.PeakLocksPerSecond,
+            CatchUpSeconds: audit.CatchUp.TotalSeconds,
+            LockLatencyP50Ms: audit.LockLatencyP50Ms,
+            LockLatencyP99Ms: audit.LockLatencyP99Ms,
+            Resources: usage.Roles,
+            MachineCores: usage.MachineCores,
+            OutsideCores: usage.OutsideCores,
+            Problems: problems,
+            Notes: audit.Notes);
+        ResultsConsole.WriteRunLine(result, runTime.Elapsed);
+        return result;
+    }
+
+    /// <summary>
+    /// The writer's capacity: a wave's worth of LOCKED events appended to the outbox at once (the API cannot decide
+    /// locks fast enough on two cores to load the writer to its limit), timed until every row is committed.
+    /// </summary>
+    public async Task<ScenarioResult> MeasureOutboxDrainAsync(int events, CancellationToken cancellationToken)
+    {
+        var runTime = Stopwatch.StartNew();
+        var accounts = new AccountSet("drain", events, PasswordsFor(hash));
+        await lockout.SeedAsync(accounts, cancellationToken);
+        await Task.Delay(options.StatsDelay, cancellationToken);
+        await QuietMachine.WaitAsync(_ours, options.QuietWait, cancellationToken);
+        var before = await _activity.SnapshotAsync(cancellationToken);
+        var monitor = ProcessMonitor.Start(_ours);
+        var window = Stopwatch.StartNew();
+
+        var appendedAt = await AnsiConsole.Status().StartAsync(
+            Markup.Escape($"outbox drain: appending {events:N0} LOCKED events to the outbox"),
+            _ => LockoutOutboxInjector.AppendLocksAsync(lockout.RedisConnectionString, accounts, cancellationToken));
+        var appendSeconds = window.Elapsed.TotalSeconds;
+        var outcome = new LoadOutcome(0, 0, 0, 0, 0, events, window.Elapsed, new HdrHistogram.LongHistogram(1, 2, 1), [], appendedAt);
+        var audit = await AnsiConsole.Status().StartAsync(
+            Markup.Escape($"outbox drain: waiting for {events:N0} rows"),
+            _ => lockout.AuditAsync(accounts, outcome, events, cancellationToken));
+        var drainSeconds = window.Elapsed.TotalSeconds;
+        var usage = await monitor.StopAsync();
+        await Task.Delay(options.StatsDelay, cancellationToken);
+        var database = (await _activity.SnapshotAsync(cancellationToken))[LockoutSystem.DatabaseResource] - before[LockoutSystem.DatabaseResource];
+
+        var result = new ScenarioResult(
+            Hashing: hash.Name,
+            Scenario: $"outbox drain {events:N0}",
+            System: lockout.Name,
+            Clients: 0,
+            Requests: events,
+            MeasuredSeconds: drainSeconds,
+            RequestsPerSecond: events / drainSeconds,
+            P50Ms: double.NaN,
+            P99Ms: double.NaN,
+            P999Ms: double.NaN,
+            Ok: 0,
+            Unauthorized: 0,
+            Locked: 0,
+            OtherStatus: 0,
+            Errors: 0,
+            Verifications: 0,
+            MaxVerificationsPerAccount: 0,
+            DbTransactionsPerSecond: database.Transactions / drainSeconds,
+            DbRowWritesPerSecond: database.RowWrites / drainSeconds,
+            LockedAccounts: audit.LockedAccounts,
+            LockRows: audit.LockRows,
+            PeakLocksPerSecond: audit.PeakLocksPerSecond,
+            CatchUpSeconds: audit.CatchUp.TotalSeconds,
+            LockLatencyP50Ms: audit.LockLatencyP50Ms,
+            LockLatencyP99Ms: audit.LockLatencyP99Ms,
+            Resources: usage.Roles,
+            MachineCores: usage.MachineCores,
+            OutsideCores: usage.OutsideCores,
+            Problems: audit.Problems,
+            Notes: [$"appended in {appendSeconds:0.00} s; all rows committed {audit.CatchUp.TotalSeconds:0.00} s after the last append"]);
+        ResultsConsole.WriteRunLine(result, runTime.Elapsed);
+        return result;
+    }
+
+    public static PasswordSet PasswordsFor(HashSetting hash)
+    {
+        const string correct = "correct horse battery staple";
+        var hashString = Baseline.BaselinePasswords.Create(hash.IterationCount).HashPassword(new object(), correct);
+        return new PasswordSet(correct, "Password123!", hashString);
+    }
+}

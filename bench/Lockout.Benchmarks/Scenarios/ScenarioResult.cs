@@ -1,0 +1,51 @@
+using Lockout.Benchmarks.Measurement;
+
+namespace Lockout.Benchmarks.Scenarios;
+
+/// <summary>One system's numbers for one scenario run.</summary>
+internal sealed record ScenarioResult(
+    string Hashing,
+    string Scenario,
+    string System,
+    int Clients,
+    long Requests,
+    double MeasuredSeconds,
+    double RequestsPerSecond,
+    double P50Ms,
+    double P99Ms,
+    double P999Ms,
+    long Ok,
+    long Unauthorized,
+    long Locked,
+    long OtherStatus,
+    long Errors,
+    long Verifications,
+    long MaxVerificationsPerAccount,
+    double DbTransactionsPerSecond,
+    double DbRowWritesPerSecond,
+    long LockedAccounts,
+    long LockRows,
+    long PeakLocksPerSecond,
+    double CatchUpSeconds,
+    double? LockLatencyP50Ms,
+    double? LockLatencyP99Ms,
+    IReadOnlyList<RoleUsage> Resources,
+    double MachineCores,
+    double OutsideCores,
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<string> Notes)
+{
+    /// <summary>The system's own processes: Lockout's API, writer and Redis; the baseline's or the ceiling's one process.</summary>
+    public IEnumerable<RoleUsage> ServiceUsage => Resources.Where(usage => System switch
+    {
+        "Lockout" => usage.Role is "api" or "writer" or "redis",
+        "Baseline" => usage.Role == "baseline",
+        _ => usage.Role == "ceiling",
+    });
+
+    public double ServiceMemoryMiB => ServiceUsage.Sum(usage => usage.PeakMemoryMiB);
+
+    public double ServiceCores => ServiceUsage.Sum(usage => usage.Cores);
+
+    public RoleUsage? Usage(string role) => Resources.FirstOrDefault(usage => usage.Role == role);
+}

@@ -1,0 +1,52 @@
+using System.Net;
+using Lockout.Benchmarks.Load;
+using Lockout.Benchmarks.Measurement;
+
+namespace Lockout.Benchmarks.Systems;
+
+/// <summary>A login service under test: Lockout, or the baseline. Both answer the same <c>POST /login</c>.</summary>
+internal interface ILoginSystem
+{
+    string Name { get; }
+
+    IPEndPoint LoginEndpoint { get; }
+
+    /// <summary>Its database on the shared PostgreSQL server, for the transaction counts; null when it has none.</summary>
+    string? DatabaseName { get; }
+
+    /// <summary>Its processes, by role, for memory and CPU.</summary>
+    IReadOnlyList<ProcessGroup> Processes { get; }
+
+    /// <summary>Creates the accounts directly in the database.</summary>
+    Task SeedAsync(AccountSet accounts, CancellationToken cancellationToken);
+
+    /// <summary>Called just before a run's load starts.</summary>
+    Task BeginRunAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Once a run's load has ended: waits until <paramref name="expectedLocks"/> locks are committed (or a timeout),
+    /// then reports what the system did to <paramref name="accounts"/>.
+    /// </summary>
+    Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int expectedLocks, CancellationToken cancellationToken);
+}
+
+/// <summary>What a system did to a run's accounts, from its own records.</summary>
+/// <param name="Verifications">Passwords verified during the run.</param>
+/// <param name="MaxVerificationsPerAccount">The most passwords verified for one account.</param>
+/// <param name="LockedAccounts">Accounts whose lock is committed in the database.</param>
+/// <param name="LockRows">Lock rows written (Lockout: LOCKED events; baseline: locked users).</param>
+/// <param name="PeakLocksPerSecond">Most locks committed within one second.</param>
+/// <param name="CatchUp">From the last answer to the last lock committed (zero when the locks were committed in-request).</param>
+/// <param name="LockLatencyP50Ms">Decision to committed lock, median.</param>
+/// <param name="Notes">Anything the system's own state says, e.g. Redis's failed-attempt count.</param>
+internal sealed record RunAudit(
+    long Verifications,
+    long MaxVerificationsPerAccount,
+    long LockedAccounts,
+    long LockRows,
+    long PeakLocksPerSecond,
+    TimeSpan CatchUp,
+    double? LockLatencyP50Ms,
+    double? LockLatencyP99Ms,
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<string> Notes);

@@ -1,0 +1,45 @@
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace Lockout.Benchmarks.Systems;
+
+/// <summary>
+/// Appends LOCKED events straight to Lockout's Redis outbox, in the format record_failure.lua writes
+/// (src/Lockout.Api/Services/Scripts): a burst of decided locks for the relay and the writer to drain, faster than
+/// the API could decide them on two cores.
+/// </summary>
+internal static class LockoutOutboxInjector
+{
+    private const string StreamKey = "lockout:outbox";
+    private const int PipelineDepth = 5000;
+
+    /// <returns>When the last event was appended.</returns>
+    public static async Task<DateTime> AppendLocksAsync(string redisConnectionString, AccountSet accounts, CancellationToken cancellationToken)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(redisConnectionString);
+        var database = redis.GetDatabase();
+        for (var start = 0; start < accounts.Count; start += PipelineDepth)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+            var batch = database.CreateBatch();
+            var appends = Enumerable.Range(start, Math.Min(PipelineDepth, accounts.Count - start))
+                .Select(i => batch.StreamAddAsync(StreamKey,
+                [
+                    new("eventId", Guid.CreateVersion7().ToString()),
+                    new("type", "LOCKED"),
+                    new("username", accounts.NormalizedUsername(i)),
+                    new("occurredAt", now),
+                    new("attempts", "5"),
+                    new("version", now),
+                    new("lockedUntil", "0"),
+                    new("traceparent", ""),
+                ]))
+                .ToList();
+            batch.Execute();
+            await Task.WhenAll(appends);
+        }
+
+        return DateTime.UtcNow;
+    }
+}

@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Lockout.Benchmarks.Load;
+using Lockout.Benchmarks.Measurement;
+using Npgsql;
+
+namespace Lockout.Benchmarks.Systems;
+
+/// <summary>
+/// Lockout as its AppHost runs it in local mode (redis-server, PostgreSQL, librdkafka's mock Kafka cluster, the
+/// writer and the API), started through Aspire.Hosting.Testing.
+/// </summary>
+internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
+{
+    public const string DatabaseResource = "lockoutdb";
+    public const int GuessBudget = 5;
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly DistributedApplication _app;
+    private readonly NpgsqlDataSource _database;
+    private readonly LockoutTables _tables;
+    private readonly HttpClient _admin;
+    private readonly TimeSpan _catchUpTimeout;
+
+    private LockoutSystem(DistributedApplication app, string connectionString, string redisConnectionString, IPEndPoint api, string adminApiKey, TimeSpan catchUpTimeout)
+    {
+        _app = app;
+        RedisConnectionString = redisConnectionString;
+        DatabaseConnectionString = connectionString;
+        _database = NpgsqlDataSource.Create(connectionString);
+        _tables = new LockoutTables(_database);
+        LoginEndpoint = api;
+        _catchUpTimeout = catchUpTimeout;
+        _admin = new HttpClient { BaseAddress = new Uri($"http://{api}") };
+        _admin.DefaultRequestHeaders.Add("X-Api-Key", adminApiKey);
+        Processes = LockoutProcesses.Find();
+    }
+
+    public string Name => "Lockout";
+
+    public IPEndPoint LoginEndpoint { get; }
+
+    public string? DatabaseName => DatabaseResource;
+
+    public string DatabaseConnectionString { get; }
+
+    public string RedisConnectionString { get; }
+
+    public NpgsqlDataSource Database => _database;
+
+    public IReadOnlyList<ProcessGroup> Processes { get; }
+
+    /// <param name="iterationCount">PasswordHasher iterations the API is configured with (its hashes and its decoy).</param>
+    /// <param name="catchUpTimeout">How long to wait for the writer to commit a run's lock events.</param>
+    /// <param name="perfMap">Have the services write perf maps (<c>DOTNET_PerfMapEnabled</c>), so <c>perf</c> can name their JIT-compiled code.</param>
+    /// <param name="apiEnvironment">Extra environment for the API (settings under trial).</param>
+    /// <param name="writerEnvironment">Extra environment for the writer.</param>
+    public static async Task<LockoutSystem> StartAsync(
+        int iterationCount,
+        string logPath,
+        TimeSpan catchUpTimeout,
+        bool perfMap,
+        IReadOnlyDictionary<string, string> apiEnvironment,
+        IReadOnlyDictionary<string, string> writerEnvironment,
+        CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StartTimeout);
+
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lockout_AppHost>(
+            ["--Infrastructure:Mode=local"],
+            (options, _) => options.DisableDashboard = true,
+            timeout.Token);
+
+        var adminApiKey = RandomNumberGenerator.GetHexString(40);
+        builder.Configuration["Parameters:admin-api-key"] = adminApiKey;
+
+        // A port of our own rather than the AppHost's 8080, which a developer's AppHost may hold.
+        var apiPort = FreeLoopbackPort();
+        var api = builder.CreateResourceBuilder<ProjectResource>("api")
+            .WithEnvironment("Lockout__PasswordHasher__IterationCount", iterationCount.ToString(CultureInfo.InvariantCulture))
+            .WithEndpoint("http", endpoint =>
+            {
+                endpoint.Port = apiPort;
+                endpoint.TargetPort = apiPort;
+            });
+        var writer = builder.CreateResourceBuilder<ProjectResource>("writer");
+        foreach (var service in new[] { api, writer })
+        {
+            service.WithEnvironment(context =>
+            {
+                // Run as deployed, not with the developer exception page and the development seed user.
+                context.EnvironmentVariables["ASPNETCORE_ENVIRONMENT"] = "Production";
+                context.EnvironmentVariables["DOTNET_ENVIRONMENT"] = "Production";
+                // Without a dashboard the testing builder still points OTLP at localhost:4317, where nothing listens:
+                // the exporters would retry into the void. Spans and metrics are still recorded, just not exported.
+                context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+                foreach (var (name, value) in service == api ? apiEnvironment : writerEnvironment)
+                {
+                    context.EnvironmentVariables[name] = value;
+                }
+
+                if (perfMap)
+                {
+                    context.EnvironmentVariables["DOTNET_PerfMapEnabled"] = "1";
+                    // perf reads perf maps only for anonymous memory, not W^X's double-mapped code.
+                    context.EnvironmentVariables["DOTNET_EnableWriteXorExecute"] = "0";
+                }
+            });
+        }
+
+        builder.Services.AddLogging(logging =>
+        {
+            logging.ClearProviders();
+            logging.AddProvider(new FileLoggerProvider(logPath));
+            logging.SetMinimumLevel(LogLevel.Information);
+            // Each lock is a warning in the API's log: a wave would copy 100,000 of them into the file.
+            logging.AddFilter("Lockout.AppHost.Resources", LogLevel.Error);
+        });
+
+        var app = await builder.BuildAsync(timeout.Token);
+        try
+        {
+            await app.StartAsync(timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
+            var connectionString = await app.GetConnectionStringAsync(DatabaseResource, timeout.Token)
+                ?? throw new InvalidOperationException("The lockoutdb resource has no connection string.");
+            var redisConnectionString = await app.GetConnectionStringAsync("redis", timeout.Token)
+                ?? throw new InvalidOperationException("The redis resource has no connection string.");
+            return new LockoutSystem(app, connectionString, redisConnectionString, new IPEndPoint(IPAddress.Loopback, apiPort), adminApiKey, catchUpTimeout);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+    }
+
+    public Task SeedAsync(AccountSet accounts, CancellationToken cancellationToken) => _tables.SeedUsersAsync(accounts, cancellationToken);
+
+    public Task BeginRunAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int expectedLocks, CancellationToken cancellationToken)
+    {
+        var prefix = accounts.NormalizedPrefix + "%";
+        var deadline = DateTime.UtcNow + _catchUpTimeout;
+        while (await _tables.CountLockEventsAsync(prefix, cancellationToken) < expectedLocks && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+
+        var events = await _tables.ReadLockEventsAsync(prefix, cancellationToken);
+        var lockedRows = await _tables.CountLockedUsersAsync(prefix, cancellationToken);
+
+        List<string> problems = [];
+        List<string> notes = [];
+        if (events.Count < expectedLocks)
+        {
+            problems.Add($"{expectedLocks - events.Count} of {expectedLocks} lock events missing from LOCKOUT_EVENTS after {_catchUpTimeout.TotalSeconds:0} s.");
+        }
+
+        if (events.Count > events.Accounts)
+        {
+            problems.Add($"{events.Count - events.Accounts} duplicated lock events (LOCKOUT_EVENTS rows {events.Count}, accounts {events.Accounts}).");
+        }
+
+        if (lockedRows != events.Accounts)
+        {
+            problems.Add($"USERS has {lockedRows} LOCKED rows for {events.Accounts} accounts with a LOCKED event.");
+        }
+
+        // Every verified password is answered 200 or 401, except the failure that locks (423): one per lock event.
+        var maxPerAccount = outcome.VerifiedAnswersByAccount.DefaultIfEmpty(0).Max() + (events.Accounts > 0 ? 1 : 0);
+        if (accounts.Count == 1 && events.Accounts == 1)
+        {
+            var failedAttempts = await ReadRedisFailedAttemptsAsync(accounts.Username(0), cancellationToken);
+            notes.Add($"Redis failedAttempts {failedAttempts}");
+            if (failedAttempts != maxPerAccount)
+            {
+                problems.Add($"Redis counts {failedAttempts} failed attempts, the answers {maxPerAccount}.");
+            }
+        }
+
+        // Runs that lock accounts attack them with wrong passwords only; ordinary traffic (mixed) spends no budget.
+        if (expectedLocks > 0 && maxPerAccount > GuessBudget)
+        {
+            problems.Add($"Lockout verified {maxPerAccount} passwords for one account; the budget is {GuessBudget}.");
+        }
+
+        var lastRecorded = events.LastRecordedAt ?? outcome.CompletedAtUtc;
+        return new RunAudit(
+            Verifications: outcome.Ok + outcome.Unauthorized + events.Accounts,
+            MaxVerificationsPerAccount: expectedLocks > 0 ? maxPerAccount : 0,
+            LockedAccounts: lockedRows,
+            LockRows: events.Count,
+            PeakLocksPerSecond: events.PeakPerSecond,
+            CatchUp: lastRecorded > outcome.CompletedAtUtc ? lastRecorded - outcome.CompletedAtUtc : TimeSpan.Zero,
+            LockLatencyP50Ms: events.LatencyP50Ms,
+            LockLatencyP99Ms: events.LatencyP99Ms,
+            Problems: problems,
+            Notes: notes);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _admin.Dispose();
+        await _database.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    /// <summary>The product's own count of the account's failed attempts (admin API, from Redis).</summary>
+    private async Task<int> ReadRedisFailedAttemptsAsync(string username, CancellationToken cancellationToken)
+    {
+        var status = await _admin.GetFromJsonAsync<AdminLockoutStatus>(new Uri($"/admin/users/{Uri.EscapeDataString(username)}/lockout", UriKind.Relative), cancellationToken);
+        return status?.FailedAttempts ?? -1;
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed record AdminLockoutStatus(int FailedAttempts, bool Locked, string? DbLockStatus);
+}
