@@ -32,28 +32,37 @@ public static class LockoutSql
         """;
 
     /// <summary>
-    /// Records an event once: a redelivered event id inserts nothing.
-    /// (PostgreSQL's ON CONFLICT; Oracle: MERGE … WHEN NOT MATCHED THEN INSERT.)
+    /// Records a batch of events, each once: a redelivered event id inserts nothing. Returns the ids inserted.
     /// </summary>
-    public const string InsertLockoutEvent = """
+    /// <remarks>
+    /// One statement for the whole batch, its columns passed as arrays (PostgreSQL's UNNEST). Oracle: the
+    /// single-row <c>MERGE INTO LOCKOUT_EVENTS … WHEN NOT MATCHED THEN INSERT</c> with array binding.
+    /// </remarks>
+    public const string InsertLockoutEvents = """
         INSERT INTO LOCKOUT_EVENTS
                (EVENT_ID, USERNAME, EVENT_TYPE, ATTEMPTS, EVENT_VERSION, OCCURRED_AT, LOCKED_UNTIL, RECORDED_AT, TRACE_ID)
-        VALUES (@EventId, @Username, @EventType, @Attempts, @EventVersion, @OccurredAt, @LockedUntil, CURRENT_TIMESTAMP, @TraceId)
+        SELECT e.EVENT_ID, e.USERNAME, e.EVENT_TYPE, e.ATTEMPTS, e.EVENT_VERSION, e.OCCURRED_AT, e.LOCKED_UNTIL, CURRENT_TIMESTAMP, e.TRACE_ID
+          FROM UNNEST(@EventIds, @Usernames, @EventTypes, @Attempts, @EventVersions, @OccurredAts, @LockedUntils, @TraceIds)
+               AS e (EVENT_ID, USERNAME, EVENT_TYPE, ATTEMPTS, EVENT_VERSION, OCCURRED_AT, LOCKED_UNTIL, TRACE_ID)
         ON CONFLICT (EVENT_ID) DO NOTHING
+        RETURNING EVENT_ID
         """;
 
     /// <summary>
-    /// Applies a decision to the user's row unless a newer one is already there, so replays and
-    /// reordering can never undo a later lock or unlock.
+    /// Applies each user's latest decision of a batch to their row, unless a newer one is already there, so
+    /// replays and reordering can never undo a later lock or unlock. One row per username.
     /// </summary>
-    public const string ApplyLockStatus = """
+    /// <remarks>Oracle: the single-row <c>UPDATE … WHERE LOCK_VERSION &lt; :EventVersion</c> with array binding.</remarks>
+    public const string ApplyLockStatuses = """
         UPDATE USERS
-           SET LOCK_STATUS  = @LockStatus,
-               LOCKED_AT    = @LockedAt,
-               LOCKED_UNTIL = @LockedUntil,
-               LOCK_VERSION = @EventVersion
-         WHERE NORMALIZED_USERNAME = @Username
-           AND LOCK_VERSION < @EventVersion
+           SET LOCK_STATUS  = d.LOCK_STATUS,
+               LOCKED_AT    = d.LOCKED_AT,
+               LOCKED_UNTIL = d.LOCKED_UNTIL,
+               LOCK_VERSION = d.EVENT_VERSION
+          FROM UNNEST(@Usernames, @LockStatuses, @LockedAts, @LockedUntils, @EventVersions)
+               AS d (USERNAME, LOCK_STATUS, LOCKED_AT, LOCKED_UNTIL, EVENT_VERSION)
+         WHERE USERS.NORMALIZED_USERNAME = d.USERNAME
+           AND USERS.LOCK_VERSION < d.EVENT_VERSION
         """;
 
     public const string ListLockoutEvents = """

@@ -64,10 +64,12 @@ public static class AdminApi
     public static async Task<Accepted<UnlockResponse>> UnlockAsync(
         [MaxLength(Credentials.MaxUsernameLength)] string username,
         GuessBudget budget,
+        LockedAccountCache lockedAccounts,
         LockoutApiMetrics metrics)
     {
         var normalizedUsername = UsernameNormalizer.Normalize(username);
         var version = await budget.UnlockAsync(normalizedUsername, Activity.Current?.Id);
+        lockedAccounts.Forget(normalizedUsername);
         metrics.AccountUnlocked();
         // Accepted: logins work again at once (Redis), the database row follows through Kafka and the writer.
         return TypedResults.Accepted($"/admin/users/{Uri.EscapeDataString(username)}/lockout", new UnlockResponse(username, version));

@@ -39,7 +39,7 @@ public sealed class GuessBudget(IConnectionMultiplexer redis, IOptions<LockoutPo
             [keys.State, keys.Failures, keys.Leases],
             [Now(), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow), Milliseconds(_policy.ReservationLease), leaseId]);
 
-        return new Reservation(normalizedUsername, leaseId, (ReservationStatus)(int)result![0], (int)result[1], (long)result[2]);
+        return new Reservation(normalizedUsername, leaseId, (ReservationStatus)(int)result![0], (int)result[1], (long)result[2], UntilOrNull((long)result[3]));
     }
 
     /// <summary>
@@ -58,7 +58,7 @@ public sealed class GuessBudget(IConnectionMultiplexer redis, IOptions<LockoutPo
                 _policy.LockDuration is { } duration ? Milliseconds(duration) : 0,
             ]);
 
-        return new FailureOutcome((FailureStatus)(int)result![0], (int)result[1]);
+        return new FailureOutcome((FailureStatus)(int)result![0], (int)result[1], UntilOrNull((long)result[2]));
     }
 
     /// <summary>Forgets the failures after a right password; false when the account is locked.</summary>
@@ -119,6 +119,9 @@ public sealed class GuessBudget(IConnectionMultiplexer redis, IOptions<LockoutPo
 
     private long Now() => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>The scripts' "locked until" in milliseconds; 0 means until an admin unlocks.</summary>
+    private static DateTimeOffset? UntilOrNull(long milliseconds) => milliseconds > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds) : null;
+
     private static long Milliseconds(TimeSpan span) => (long)span.TotalMilliseconds;
 
     private static RedisScript LoadScript(string name)
@@ -154,7 +157,8 @@ public enum ReservationStatus
 
 /// <summary>A reserved attempt (or the reason there is none).</summary>
 /// <param name="Version">The account's last decision version known to Redis (0 when it knows none).</param>
-public sealed record Reservation(string NormalizedUsername, string LeaseId, ReservationStatus Status, int Failures, long Version);
+/// <param name="LockedUntil">When the account is locked: the end of a timed lock, null otherwise.</param>
+public sealed record Reservation(string NormalizedUsername, string LeaseId, ReservationStatus Status, int Failures, long Version, DateTimeOffset? LockedUntil = null);
 
 public enum FailureStatus
 {
@@ -163,6 +167,7 @@ public enum FailureStatus
     AlreadyLocked = 2,
 }
 
-public readonly record struct FailureOutcome(FailureStatus Status, int Failures);
+/// <param name="LockedUntil">When the account is locked: the end of a timed lock, null otherwise.</param>
+public readonly record struct FailureOutcome(FailureStatus Status, int Failures, DateTimeOffset? LockedUntil = null);
 
 public sealed record BudgetState(bool Locked, int FailedAttempts, DateTimeOffset? LockedAt, DateTimeOffset? LockedUntil, long Version);

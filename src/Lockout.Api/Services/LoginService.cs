@@ -9,6 +9,7 @@ namespace Lockout.Api.Services;
 /// </summary>
 public sealed partial class LoginService(
     GuessBudget budget,
+    LockedAccountCache lockedAccounts,
     UserRepository users,
     PasswordVerifier passwords,
     LockoutApiMetrics metrics,
@@ -18,10 +19,21 @@ public sealed partial class LoginService(
     public async Task<LoginOutcome> LoginAsync(string username, string password, CancellationToken cancellationToken)
     {
         var normalizedUsername = UsernameNormalizer.Normalize(username);
+        if (lockedAccounts.IsLocked(normalizedUsername))
+        {
+            return Answer(LoginOutcome.Locked);
+        }
 
         var reservation = await budget.ReserveAsync(normalizedUsername);
-        if (reservation.Status != ReservationStatus.Reserved)
+        if (reservation.Status == ReservationStatus.Locked)
         {
+            lockedAccounts.Remember(normalizedUsername, reservation.LockedUntil);
+            return Answer(LoginOutcome.Locked);
+        }
+
+        if (reservation.Status == ReservationStatus.BudgetExhausted)
+        {
+            // Not remembered: the attempts in flight may end in a right password, and then the account is open.
             return Answer(LoginOutcome.Locked);
         }
 
@@ -41,6 +53,7 @@ public sealed partial class LoginService(
         if (user is not null && user.IsLockedAt(clock.GetUtcNow()) && user.LockVersion > reservation.Version)
         {
             await budget.AdoptDatabaseLockAsync(reservation, ToUtc(user.LockedUntil), user.LockVersion);
+            lockedAccounts.Remember(normalizedUsername, ToUtc(user.LockedUntil));
             return Answer(LoginOutcome.Locked);
         }
 
@@ -60,6 +73,11 @@ public sealed partial class LoginService(
             LogAccountLocked(logger, failure.Failures);
         }
 
+        if (failure.Status != FailureStatus.Counted)
+        {
+            lockedAccounts.Remember(normalizedUsername, failure.LockedUntil);
+        }
+
         return Answer(failure.Status == FailureStatus.Counted ? LoginOutcome.InvalidCredentials : LoginOutcome.Locked);
     }
 
@@ -72,7 +90,9 @@ public sealed partial class LoginService(
     private static DateTimeOffset? ToUtc(DateTime? value) => value is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
 
     // The username is left out on purpose: logs must not become a list of which accounts are being guessed.
-    [LoggerMessage(Level = LogLevel.Warning, Message = "An account was locked after {FailedAttempts} failed attempts; its LOCKED event is in the outbox.")]
+    // Information, not Warning: a credential-stuffing wave locks accounts by the thousand, and the locks metric
+    // is the place to watch the rate.
+    [LoggerMessage(Level = LogLevel.Information, Message = "An account was locked after {FailedAttempts} failed attempts; its LOCKED event is in the outbox.")]
     private static partial void LogAccountLocked(ILogger logger, int failedAttempts);
 }
 

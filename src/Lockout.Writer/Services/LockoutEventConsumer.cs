@@ -29,6 +29,7 @@ public sealed partial class LockoutEventConsumer(
 {
     public const string ActivitySourceName = "Lockout.Writer";
     private static readonly ActivitySource Source = new(ActivitySourceName);
+    private const int MaxSpanLinks = 128;
 
     private readonly LockoutWriterOptions _options = options.Value;
 
@@ -205,13 +206,14 @@ public sealed partial class LockoutEventConsumer(
     {
         // One transaction has one parent: it joins the trace of the batch's first event and links to the rest,
         // as the messaging conventions suggest for batches. A lone event (the usual case) gets the whole path.
+        // Links stop at OpenTelemetry's default limit; beyond it the SDK would drop them anyway.
         using var batchSpan = processSpans.Count == 0
             ? Source.StartActivity("apply lockout-events batch")
             : Source.StartActivity(
                 "apply lockout-events batch",
                 ActivityKind.Internal,
                 processSpans[0].Context,
-                links: processSpans.Skip(1).Select(span => new ActivityLink(span.Context)));
+                links: processSpans.Skip(1).Take(MaxSpanLinks).Select(span => new ActivityLink(span.Context)));
         batchSpan?.SetTag("lockout.batch.size", events.Count);
 
         // No cancellation once started: a batch in flight is committed or rolled back by the database, never half-done.

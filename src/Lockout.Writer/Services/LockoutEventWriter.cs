@@ -1,16 +1,17 @@
 using Lockout.Database;
 using Lockout.Events;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Lockout.Writer.Services;
 
 /// <summary>
 /// Applies a batch of lock events in one database transaction: an audit row per event (once per event id)
-/// and the user's lock status (only when the event is newer than the row's).
+/// and each user's lock status (only when the event is newer than the row's).
 /// </summary>
 /// <remarks>
-/// The statements are the single-row ones from <see cref="LockoutSql"/>, sent together in one round trip as an
-/// <see cref="NpgsqlBatch"/> (what Oracle's array binding would do).
+/// Two set-based statements per batch, whatever its size, sent in one round trip: the database does a few
+/// index look-ups per event instead of parsing and planning two statements per event.
 /// </remarks>
 public sealed class LockoutEventWriter(NpgsqlDataSource dataSource)
 {
@@ -19,52 +20,70 @@ public sealed class LockoutEventWriter(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection, transaction);
-
-        foreach (var consumed in events)
+        await using var batch = new NpgsqlBatch(connection, transaction)
         {
-            batch.BatchCommands.Add(InsertEvent(consumed));
-            batch.BatchCommands.Add(ApplyStatus(consumed.Event));
+            BatchCommands = { InsertEvents(events), ApplyLatestStatuses(events) },
+        };
+
+        var insertedIds = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                insertedIds.Add(reader.GetString(0));
+            }
         }
 
-        await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
+        // An id inserted once counts as new once, even if the batch carried it twice.
         var inserted = new bool[events.Count];
         for (var i = 0; i < events.Count; i++)
         {
-            inserted[i] = batch.BatchCommands[2 * i].RecordsAffected == 1;
+            inserted[i] = insertedIds.Remove(events[i].Event.EventId.ToString());
         }
 
         return inserted;
     }
 
-    private static NpgsqlBatchCommand InsertEvent(ConsumedLockoutEvent consumed)
+    private static NpgsqlBatchCommand InsertEvents(IReadOnlyList<ConsumedLockoutEvent> events) => new(LockoutSql.InsertLockoutEvents)
     {
-        var lockoutEvent = consumed.Event;
-        var command = new NpgsqlBatchCommand(LockoutSql.InsertLockoutEvent);
-        command.Parameters.AddWithValue("EventId", lockoutEvent.EventId.ToString());
-        command.Parameters.AddWithValue("Username", lockoutEvent.Username);
-        command.Parameters.AddWithValue("EventType", StatusOf(lockoutEvent.Type));
-        command.Parameters.AddWithValue("Attempts", lockoutEvent.Attempts);
-        command.Parameters.AddWithValue("EventVersion", lockoutEvent.Version);
-        command.Parameters.AddWithValue("OccurredAt", lockoutEvent.OccurredAt.UtcDateTime);
-        command.Parameters.AddWithValue("LockedUntil", (object?)lockoutEvent.LockedUntil?.UtcDateTime ?? DBNull.Value);
-        command.Parameters.AddWithValue("TraceId", (object?)consumed.TraceId ?? DBNull.Value);
-        return command;
+        Parameters =
+        {
+            Array("EventIds", events.Select(e => e.Event.EventId.ToString()), NpgsqlDbType.Text),
+            Array("Usernames", events.Select(e => e.Event.Username), NpgsqlDbType.Text),
+            Array("EventTypes", events.Select(e => StatusOf(e.Event.Type)), NpgsqlDbType.Text),
+            Array("Attempts", events.Select(e => e.Event.Attempts), NpgsqlDbType.Integer),
+            Array("EventVersions", events.Select(e => e.Event.Version), NpgsqlDbType.Bigint),
+            Array("OccurredAts", events.Select(e => e.Event.OccurredAt.UtcDateTime), NpgsqlDbType.TimestampTz),
+            Array("LockedUntils", events.Select(e => e.Event.LockedUntil?.UtcDateTime), NpgsqlDbType.TimestampTz),
+            Array("TraceIds", events.Select(e => e.TraceId), NpgsqlDbType.Text),
+        },
+    };
+
+    private static NpgsqlBatchCommand ApplyLatestStatuses(IReadOnlyList<ConsumedLockoutEvent> events)
+    {
+        var latest = events
+            .Select(e => e.Event)
+            .GroupBy(e => e.Username, StringComparer.Ordinal)
+            .Select(decisions => decisions.MaxBy(e => e.Version)!)
+            .ToList();
+
+        return new NpgsqlBatchCommand(LockoutSql.ApplyLockStatuses)
+        {
+            Parameters =
+            {
+                Array("Usernames", latest.Select(e => e.Username), NpgsqlDbType.Text),
+                Array("LockStatuses", latest.Select(e => StatusOf(e.Type)), NpgsqlDbType.Text),
+                Array("LockedAts", latest.Select(e => e.Type == LockoutEventType.Locked ? e.OccurredAt.UtcDateTime : (DateTime?)null), NpgsqlDbType.TimestampTz),
+                Array("LockedUntils", latest.Select(e => e.Type == LockoutEventType.Locked ? e.LockedUntil?.UtcDateTime : null), NpgsqlDbType.TimestampTz),
+                Array("EventVersions", latest.Select(e => e.Version), NpgsqlDbType.Bigint),
+            },
+        };
     }
 
-    private static NpgsqlBatchCommand ApplyStatus(LockoutEvent lockoutEvent)
-    {
-        var locked = lockoutEvent.Type == LockoutEventType.Locked;
-        var command = new NpgsqlBatchCommand(LockoutSql.ApplyLockStatus);
-        command.Parameters.AddWithValue("LockStatus", StatusOf(lockoutEvent.Type));
-        command.Parameters.AddWithValue("LockedAt", locked ? lockoutEvent.OccurredAt.UtcDateTime : DBNull.Value);
-        command.Parameters.AddWithValue("LockedUntil", locked && lockoutEvent.LockedUntil is { } until ? until.UtcDateTime : DBNull.Value);
-        command.Parameters.AddWithValue("EventVersion", lockoutEvent.Version);
-        command.Parameters.AddWithValue("Username", lockoutEvent.Username);
-        return command;
-    }
+    private static NpgsqlParameter Array<T>(string name, IEnumerable<T> values, NpgsqlDbType elementType) =>
+        new(name, NpgsqlDbType.Array | elementType) { Value = values.ToArray() };
 
     private static string StatusOf(LockoutEventType type) => type == LockoutEventType.Locked ? LockStatus.Locked : LockStatus.Unlocked;
 }

@@ -3,13 +3,13 @@
 -- without its event, nor its event written without the lock.
 -- KEYS: state, failures, leases, outbox
 -- ARGV: now_ms, max_failed_attempts, failure_window_ms, lease_id, event_id, username, traceparent, lock_duration_ms
--- Returns { status (0 counted, 1 locked now, 2 already locked), failures }
+-- Returns { status (0 counted, 1 locked now, 2 already locked), failures, locked_until_ms (0 = until unlocked) }
 local now = tonumber(ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[4])
 
 local lock = current_lock(KEYS[1], KEYS[2], now)
 if lock then
-  return { 2, lock[1] }
+  return { 2, lock[1], lock[2] }
 end
 
 local window = tonumber(ARGV[3])
@@ -18,7 +18,7 @@ redis.call('ZADD', KEYS[2], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[2], window)
 local failures = redis.call('ZCARD', KEYS[2])
 if failures < tonumber(ARGV[2]) then
-  return { 0, failures }
+  return { 0, failures, 0 }
 end
 
 local version = next_version(KEYS[1], now)
@@ -32,4 +32,4 @@ redis.call('PERSIST', KEYS[1])
 redis.call('XADD', KEYS[4], '*',
   'eventId', ARGV[5], 'type', 'LOCKED', 'username', ARGV[6], 'occurredAt', int(now),
   'attempts', int(failures), 'version', int(version), 'lockedUntil', int(locked_until), 'traceparent', ARGV[7])
-return { 1, failures }
+return { 1, failures, locked_until }
