@@ -70,6 +70,15 @@ internal sealed record BenchmarkOptions
     /// <summary>Start, warm up and lock a hot account on both systems, then wait for Ctrl+C (for profiling by hand).</summary>
     public bool Hold { get; init; }
 
+    /// <summary><c>--generator</c>: what drives the closed-loop, fixed-duration runs (ceiling, hot); null: wrk when it is on PATH.</summary>
+    public string? Generator { get; init; }
+
+    /// <summary>
+    /// wrk or builtin, for the ceiling and hot runs (one static request, closed-loop, fixed time). The other runs need
+    /// a request plan per account or pacing, which only the built-in generator has.
+    /// </summary>
+    public string ClosedLoopGenerator => Generator ?? (Load.WrkRun.FindOnPath() is null ? Load.LoadGenerator.Builtin : Load.LoadGenerator.Wrk);
+
     public IReadOnlyList<string> ScenariosFor(HashSetting hash) =>
         Scenarios ?? (hash == HashSetting.Product ? ["hot", "mixed"] : AllScenarios);
 
@@ -134,6 +143,7 @@ internal sealed record BenchmarkOptions
                 "--render" => options with { RenderFrom = Path.GetFullPath(value) },
                 "--api-env" => options with { ApiEnvironment = WithVariable(options.ApiEnvironment, value) },
                 "--writer-env" => options with { WriterEnvironment = WithVariable(options.WriterEnvironment, value) },
+                "--generator" => options with { Generator = ParseGenerator(value) },
                 _ => throw new ArgumentException($"Unknown option {name}."),
             };
         }
@@ -147,6 +157,14 @@ internal sealed record BenchmarkOptions
         "product" => [HashSetting.Product],
         "both" => [HashSetting.Pipeline, HashSetting.Product],
         _ => throw new ArgumentException("--hash is pipeline, product or both."),
+    };
+
+    private static string ParseGenerator(string value) => value switch
+    {
+        Load.LoadGenerator.Builtin => value,
+        Load.LoadGenerator.Wrk when Load.WrkRun.FindOnPath() is null => throw new ArgumentException("--generator wrk: no wrk on PATH (Debian: apt-get install -y wrk)."),
+        Load.LoadGenerator.Wrk => value,
+        _ => throw new ArgumentException("--generator is wrk or builtin."),
     };
 
     private static List<string> ParseScenarios(string value)
@@ -171,6 +189,8 @@ internal sealed record BenchmarkOptions
                                        drain: a wave's LOCKED events appended to the outbox at once, the writer's capacity)
           --duration S  --warmup S     timed runs (hot, mixed): measured seconds after warm-up seconds
           --clients 1,10,100,1000      hot-account client counts
+          --generator wrk|builtin      what drives the ceiling and hot runs (default: wrk when on PATH); the others always
+                                       use the built-in generator (per-account plans, pacing)
           --wave-accounts N --wave-clients N --mixed-accounts N --mixed-clients N
           --lock-rate N --steady-seconds S   paced locks per second, for how long
           --out DIR                    where results go (default bench/results)

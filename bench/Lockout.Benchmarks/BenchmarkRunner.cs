@@ -28,6 +28,11 @@ internal static class BenchmarkRunner
         Directory.CreateDirectory(options.OutputDirectory);
         var machine = MachineInfo.Current();
         AnsiConsole.MarkupLine($"[bold]Lockout benchmark[/]{(options.Smoke ? " [yellow](smoke)[/]" : "")} · {Markup.Escape(machine.ToString())}");
+        if (options.Generator is null && options.ClosedLoopGenerator == Load.LoadGenerator.Builtin)
+        {
+            AnsiConsole.MarkupLine("[yellow]No wrk on PATH: the built-in generator drives the ceiling and hot runs too, and caps them lower (apt-get install -y wrk).[/]");
+        }
+
         var problems = 0;
 
         foreach (var hash in options.Hashes)

@@ -46,6 +46,13 @@ Console.CancelKeyPress += (_, e) =>
     cancel.Cancel();
 };
 
+// SIGTERM (kill, timeout) stops the run the same way, so the systems it started are stopped too.
+using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    cancel.Cancel();
+});
+
 try
 {
     return await BenchmarkRunner.RunAsync(options, cancel.Token);

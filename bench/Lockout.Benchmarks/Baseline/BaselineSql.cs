@@ -47,6 +47,16 @@ internal static class BaselineSql
     /// <summary>Identity's ResetAccessFailedCountAsync, which writes only when there is something to reset.</summary>
     public const string ResetFailures = "UPDATE BASELINE_USERS SET ACCESS_FAILED_COUNT = 0 WHERE USER_ID = @UserId";
 
+    /// <summary>
+    /// The wrong passwords answered 401: every failure counted below the limit (the one that reaches it, and any that
+    /// raced past it, answer 423).
+    /// </summary>
+    public const string CountUnauthorizedAnswers = """
+        SELECT COALESCE(SUM(LEAST(ACCESS_FAILED_COUNT, @MaxFailedAttempts - 1)), 0)::BIGINT
+          FROM BASELINE_USERS
+         WHERE NORMALIZED_USERNAME LIKE @Prefix
+        """;
+
     /// <summary>What a run did to its accounts: locks, wrong-password verifications, peak lock rate.</summary>
     public const string AuditAccounts = """
         SELECT COUNT(*) FILTER (WHERE LOCKOUT_END IS NOT NULL),

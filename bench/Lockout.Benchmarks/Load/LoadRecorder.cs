@@ -90,7 +90,7 @@ internal sealed class LoadRecorder(int trackedAccounts)
             Errors: tallies.Sum(t => t.Errors),
             Measured: tallies.Sum(t => t.Measured),
             MeasuredDuration: Stopwatch.GetElapsedTime(measuredFrom, Math.Max(lastCompleted, measuredFrom)),
-            Latency: _latency.Copy(),
+            Latency: LatencySummary.From(_latency),
             VerifiedAnswersByAccount: _verifiedAnswers,
             CompletedAtUtc: DateTime.UtcNow - Stopwatch.GetElapsedTime(lastCompleted));
     }
@@ -113,9 +113,10 @@ internal sealed class LoadRecorder(int trackedAccounts)
 }
 
 /// <summary>The answers to one load run.</summary>
+/// <param name="OtherStatus">Any other status; from wrk, every answer below 400 (it counts only the others, as one figure).</param>
 /// <param name="Measured">Requests started in the measured window (after warm-up).</param>
 /// <param name="MeasuredDuration">From the window's start to the last answer.</param>
-/// <param name="Latency">Microseconds, measured requests only.</param>
+/// <param name="Latency">Measured requests only.</param>
 /// <param name="VerifiedAnswersByAccount">200 and 401 answers per account index.</param>
 /// <param name="CompletedAtUtc">When the last answer arrived.</param>
 internal sealed record LoadOutcome(
@@ -126,14 +127,47 @@ internal sealed record LoadOutcome(
     long Errors,
     long Measured,
     TimeSpan MeasuredDuration,
-    HistogramBase Latency,
+    LatencySummary Latency,
     int[] VerifiedAnswersByAccount,
     DateTime CompletedAtUtc)
 {
-    public long Answered => Ok + Unauthorized + Locked + OtherStatus;
+    /// <summary>Which generator drove the run (<see cref="LoadGenerator"/>).</summary>
+    public string Generator { get; init; } = LoadGenerator.Builtin;
+
+    /// <summary>
+    /// wrk only: answers of 400 and above (401, 423 or anything else), which wrk on its fast path counts as one figure,
+    /// warm-up included; until the system's own records split them, they are in none of the status counts.
+    /// </summary>
+    public long UnsplitRefusals { get; init; }
+
+    /// <summary>wrk only: of <see cref="UnsplitRefusals"/>, those in the measured run.</summary>
+    public long MeasuredRefusals { get; init; }
+
+    public long Answered => Ok + Unauthorized + Locked + OtherStatus + UnsplitRefusals;
 
     public double RequestsPerSecond => MeasuredDuration > TimeSpan.Zero ? Measured / MeasuredDuration.TotalSeconds : 0;
+}
 
-    public double LatencyMilliseconds(double percentile) =>
-        Latency.TotalCount == 0 ? double.NaN : Latency.GetValueAtPercentile(percentile) / 1000.0;
+/// <summary>Latency percentiles of a run's measured requests, in milliseconds; NaN when no request was timed.</summary>
+internal sealed record LatencySummary(double P50Ms, double P99Ms, double P999Ms, double MaxMs)
+{
+    public static readonly LatencySummary None = new(double.NaN, double.NaN, double.NaN, double.NaN);
+
+    /// <param name="microseconds">The built-in generator's histogram, in microseconds.</param>
+    public static LatencySummary From(HistogramBase microseconds) => microseconds.TotalCount == 0
+        ? None
+        : new(microseconds.GetValueAtPercentile(50) / 1000.0, microseconds.GetValueAtPercentile(99) / 1000.0, microseconds.GetValueAtPercentile(99.9) / 1000.0, microseconds.GetMaxValue() / 1000.0);
+}
+
+/// <summary>Which program drives a run's HTTP load; recorded with each result.</summary>
+internal static class LoadGenerator
+{
+    /// <summary>This program's own generator (<see cref="LoadRun"/>): every plan, closed-loop or paced.</summary>
+    public const string Builtin = "builtin";
+
+    /// <summary>wrk (<see cref="WrkRun"/>): closed-loop, one static request, fixed duration.</summary>
+    public const string Wrk = "wrk";
+
+    /// <summary>No HTTP load (the outbox drain).</summary>
+    public const string None = "none";
 }

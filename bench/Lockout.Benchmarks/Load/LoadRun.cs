@@ -12,7 +12,7 @@ namespace Lockout.Benchmarks.Load;
 /// Paced latencies are measured from when a request was due, not when it was sent, so a stall that delays the
 /// following requests shows up in their latency instead of being hidden (coordinated omission).
 /// </remarks>
-internal sealed class LoadRun
+internal sealed class LoadRun : ILoadRun
 {
     // Long enough for a thousand 66 ms hashes queued on two cores (product hashing) to be answered.
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(120);
@@ -43,6 +43,10 @@ internal sealed class LoadRun
 
     /// <summary>Since the first request was sent (zero before).</summary>
     public TimeSpan Elapsed => _startedTimestamp == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_startedTimestamp);
+
+    public long? Answered => Recorder.Completed;
+
+    public string Generator => LoadGenerator.Builtin;
 
     /// <summary>Sends until <paramref name="duration"/> has passed (after <paramref name="warmup"/>) or the plan is used up.</summary>
     public static LoadRun ClosedLoop(IPEndPoint endpoint, IRequestPlan plan, int connections, TimeSpan? duration, TimeSpan warmup = default, int trackedAccounts = 0) =>

@@ -7,13 +7,19 @@ namespace Lockout.Benchmarks.Load;
 internal readonly record struct LoginRequest(ReadOnlyMemory<byte> Bytes, int Account)
 {
     /// <summary>Encodes the request once, so sending it costs the generator no formatting or allocation.</summary>
-    public static byte[] Encode(string username, string password)
+    public static byte[] Encode(string username, string password) => Frame(EncodeBody(username, password));
+
+    /// <summary>The whole request for a JSON body.</summary>
+    public static byte[] Frame(byte[] body)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(new Credentials(username, password), CredentialsJson.Options);
         var head = Encoding.ASCII.GetBytes(
             $"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n");
         return [.. head, .. body];
     }
+
+    /// <summary>The JSON body alone: <c>{"username":…,"password":…}</c>.</summary>
+    public static byte[] EncodeBody(string username, string password) =>
+        JsonSerializer.SerializeToUtf8Bytes(new Credentials(username, password), CredentialsJson.Options);
 
     private sealed record Credentials(string Username, string Password);
 

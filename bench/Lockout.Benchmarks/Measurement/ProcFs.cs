@@ -8,7 +8,9 @@ internal static class ProcFs
     /// <summary>Clock ticks per second of <c>/proc</c>'s CPU times (USER_HZ, 100 on Linux).</summary>
     public const double TicksPerSecond = 100;
 
-    public sealed record ProcessStat(int Pid, int ParentPid, string Name, long CpuTicks);
+    /// <param name="CpuTicks">User and system time (utime + stime).</param>
+    /// <param name="ExitedChildrenCpuTicks">Of its children that have exited and been waited for (cutime + cstime).</param>
+    public sealed record ProcessStat(int Pid, int ParentPid, string Name, long CpuTicks, long ExitedChildrenCpuTicks);
 
     public static IEnumerable<ProcessStat> AllProcesses()
     {
@@ -46,7 +48,8 @@ internal static class ProcFs
             pid,
             int.Parse(fields[1], CultureInfo.InvariantCulture),
             text[(open + 1)..close],
-            long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
+            long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture),
+            long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture));
     }
 
     public static string? TryReadCommandLine(int pid)

@@ -10,7 +10,8 @@ namespace Lockout.Benchmarks.Measurement;
 /// sharing its buffers, so adding up VmHWM would count the shared memory once per backend: its peak is the highest
 /// sampled sum of the processes' private memory (RssAnon) plus their shared memory once (the largest RssShmem).
 /// Both come from <c>/proc/PID/status</c>; Pss from <c>smaps_rollup</c> would be exact but walks every page table,
-/// which cost the generator a tenth of a core while sampling.
+/// which cost the generator a tenth of a core while sampling. A role's short-lived children (wrk, started for each
+/// run) add their highest sampled resident size to the role's peak.
 /// </remarks>
 internal sealed class ProcessMonitor : IAsyncDisposable
 {
@@ -38,7 +39,7 @@ internal sealed class ProcessMonitor : IAsyncDisposable
                 }
             }
 
-            _startCpuTicks[group.Role] = CpuTicks(group, all);
+            _startCpuTicks[group.Role] = group.CpuTicks(all);
             _peakSampledBytes[group.Role] = 0;
         }
 
@@ -61,9 +62,11 @@ internal sealed class ProcessMonitor : IAsyncDisposable
         double oursCores = 0;
         foreach (var group in _groups)
         {
-            var cores = (CpuTicks(group, all) - _startCpuTicks[group.Role]) / ProcFs.TicksPerSecond / elapsed;
+            var cores = (group.CpuTicks(all) - _startCpuTicks[group.Role]) / ProcFs.TicksPerSecond / elapsed;
             oursCores += cores;
-            var peak = group.IncludeChildren ? _peakSampledBytes[group.Role] : group.Pids.Sum(pid => ProcFs.ReadKilobytesField(pid, "status", "VmHWM"));
+            var peak = group.IncludeChildren
+                ? _peakSampledBytes[group.Role]
+                : group.Pids.Sum(pid => ProcFs.ReadKilobytesField(pid, "status", "VmHWM")) + _peakSampledBytes[group.Role];
             roles.Add(new RoleUsage(group.Role, peak / (1024.0 * 1024.0), cores));
         }
 
@@ -81,15 +84,9 @@ internal sealed class ProcessMonitor : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static long CpuTicks(ProcessGroup group, IReadOnlyList<ProcFs.ProcessStat> all)
-    {
-        var pids = group.CurrentPids(all).ToHashSet();
-        return all.Where(process => pids.Contains(process.Pid)).Sum(process => process.CpuTicks);
-    }
-
     private async Task SampleAsync()
     {
-        var multiProcess = _groups.Where(group => group.IncludeChildren).ToList();
+        var multiProcess = _groups.Where(group => group.IncludeChildren || group.ChildName is not null).ToList();
         if (multiProcess.Count == 0)
         {
             return;
@@ -101,7 +98,8 @@ internal sealed class ProcessMonitor : IAsyncDisposable
             var all = ProcFs.AllProcesses().ToList();
             foreach (var group in multiProcess)
             {
-                var pids = group.CurrentPids(all);
+                // Whole group (postgres), or only the short-lived children whose peak the parent's VmHWM misses (wrk).
+                List<int> pids = group.IncludeChildren ? [.. group.CurrentPids(all)] : [.. group.Children(all).Select(process => process.Pid)];
                 var resident = pids.Sum(pid => ProcFs.ReadKilobytesField(pid, "status", "RssAnon"))
                     + pids.Select(pid => ProcFs.ReadKilobytesField(pid, "status", "RssShmem")).DefaultIfEmpty(0).Max();
                 _peakSampledBytes[group.Role] = Math.Max(_peakSampledBytes[group.Role], resident);

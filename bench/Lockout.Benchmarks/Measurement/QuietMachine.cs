@@ -50,7 +50,6 @@ internal static class QuietMachine
     private static long OurTicks(IReadOnlyList<ProcessGroup> ours)
     {
         var all = ProcFs.AllProcesses().ToList();
-        var pids = ours.SelectMany(group => group.CurrentPids(all)).ToHashSet();
-        return all.Where(process => pids.Contains(process.Pid)).Sum(process => process.CpuTicks);
+        return ours.Sum(group => group.CpuTicks(all));
     }
 }

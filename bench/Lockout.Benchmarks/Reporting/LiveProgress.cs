@@ -10,7 +10,7 @@ internal static class LiveProgress
     private static readonly TimeSpan Refresh = TimeSpan.FromMilliseconds(250);
 
     /// <param name="expectedSeconds">For timed runs; otherwise the bar counts <paramref name="expectedRequests"/>.</param>
-    public static async Task<LoadOutcome> RunAsync(string label, LoadRun run, double? expectedSeconds, long? expectedRequests, CancellationToken cancellationToken)
+    public static async Task<LoadOutcome> RunAsync(string label, ILoadRun run, double? expectedSeconds, long? expectedRequests, CancellationToken cancellationToken)
     {
         var maxValue = expectedSeconds ?? expectedRequests ?? 1;
         return await AnsiConsole.Progress()
@@ -26,7 +26,13 @@ internal static class LiveProgress
                 while (!running.IsCompleted)
                 {
                     await Task.WhenAny(running, Task.Delay(Refresh, CancellationToken.None));
-                    var completed = run.Recorder.Completed;
+                    if (run.Answered is not { } completed)
+                    {
+                        task.Value = Math.Min(maxValue, run.Elapsed.TotalSeconds);
+                        task.Description = Markup.Escape($"{label}  ({run.Generator}: figures at the end)");
+                        continue;
+                    }
+
                     var now = Stopwatch.GetTimestamp();
                     var rate = (completed - lastCompleted) / Stopwatch.GetElapsedTime(lastTime, now).TotalSeconds;
                     (lastCompleted, lastTime) = (completed, now);

@@ -25,7 +25,7 @@ internal static class ResultsChart
         var throughput = multiplot.GetPlot(0);
         AddBars(throughput, scenarios, results, result => Math.Log10(Math.Max(1, result.RequestsPerSecond)), result => $"{result.RequestsPerSecond:N0}");
         throughput.Axes.Left.TickGenerator = LogTicks(value => Math.Pow(10, value));
-        throughput.Title($"Lockout vs synchronous-DB baseline — {hash.Label}");
+        throughput.Title($"Lockout vs synchronous-DB baseline — {hash.Label}{GeneratorLine(results)}");
         throughput.YLabel("requests/s (log scale)");
 
         var latency = multiplot.GetPlot(1);
@@ -37,6 +37,14 @@ internal static class ResultsChart
         var path = Path.Combine(directory, hash.Name + ".png");
         multiplot.SavePng(path, 1400, 1000);
         return path;
+    }
+
+    // Which runs wrk drove, when it drove any: the built-in generator's numbers are capped lower.
+    private static string GeneratorLine(IReadOnlyList<ScenarioResult> results)
+    {
+        var wrk = results.Where(result => result.Generator == Load.LoadGenerator.Wrk).Select(result => result.Scenario).Distinct().ToList();
+        var rest = results.Any(result => result.Generator == Load.LoadGenerator.Builtin) ? "; the rest by the built-in generator" : "";
+        return wrk.Count == 0 ? "" : $"\nload by wrk: {string.Join(", ", wrk)}{rest}";
     }
 
     // Bars carry log10 of the value (shifted so every bar starts at the axis); ticks label the real value.

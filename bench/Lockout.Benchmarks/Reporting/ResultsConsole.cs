@@ -13,7 +13,8 @@ internal static class ResultsConsole
         var figures = double.IsFinite(result.P50Ms)
             ? string.Create(CultureInfo.InvariantCulture, $"{result.RequestsPerSecond:N0} req/s, p50 {result.P50Ms:0.00} ms, p99 {result.P99Ms:0.00} ms, {result.Verifications:N0} verifications (max {result.MaxVerificationsPerAccount:N0}/account), {result.DbTransactionsPerSecond:N0} DB tx/s")
             : string.Create(CultureInfo.InvariantCulture, $"{result.RequestsPerSecond:N0} lock events/s, peak {result.PeakLocksPerSecond:N0}/s, caught up {result.CatchUpSeconds:0.00} s after the last append, lock latency p50/p99 {result.LockLatencyP50Ms:0}/{result.LockLatencyP99Ms:0} ms");
-        AnsiConsole.MarkupLine($"{mark} {Markup.Escape($"{result.Scenario} · {result.System}: {figures} [{took.TotalSeconds:0.0} s]")}");
+        var generator = result.Generator == Load.LoadGenerator.None ? "" : $" ({result.Generator})";
+        AnsiConsole.MarkupLine($"{mark} {Markup.Escape($"{result.Scenario} · {result.System}{generator}: {figures} [{took.TotalSeconds:0.0} s]")}");
         if (result.OutsideCores > 0.25)
         {
             AnsiConsole.MarkupLine($"  [yellow]{Markup.Escape($"other programs used {result.OutsideCores:0.00} of the {Environment.ProcessorCount} cores during this run: its figures are low")}[/]");
@@ -27,7 +28,7 @@ internal static class ResultsConsole
 
     public static void WriteResults(string title, IReadOnlyList<ScenarioResult> results, IReadOnlyList<TargetCheck> targets)
     {
-        var table = new Table().Title(Markup.Escape(title)).Border(TableBorder.Rounded);
+        var table = new Table().Title(Markup.Escape(title)).Caption(Markup.Escape(ResultsTable.GeneratorNote(results))).Border(TableBorder.Rounded);
         foreach (var column in ResultsTable.Columns)
         {
             table.AddColumn(new TableColumn(Markup.Escape(column)).RightAligned());

@@ -37,6 +37,7 @@ internal static class ResultsFiles
                 options.MixedClients,
                 options.LockRate,
                 SteadySeconds = options.SteadyDuration.TotalSeconds,
+                ClosedLoopGenerator = results.Any(result => result.Generator == Load.LoadGenerator.Wrk) ? Load.LoadGenerator.Wrk : Load.LoadGenerator.Builtin,
             },
             Results = results,
             Targets = targets,
@@ -45,7 +46,7 @@ internal static class ResultsFiles
         File.WriteAllText(basePath + ".csv", Csv(results));
 
         var markdown = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"Hashing: {hash.Label}. Machine: {machine}.")
+            .AppendLine(CultureInfo.InvariantCulture, $"Hashing: {hash.Label}. Machine: {machine}. {ResultsTable.GeneratorNote(results)}")
             .AppendLine()
             .AppendLine(ResultsTable.Markdown(ResultsTable.Columns, ResultsTable.Rows(results)))
             .AppendLine()
@@ -74,7 +75,7 @@ internal static class ResultsFiles
         var roles = results.SelectMany(result => result.Resources.Select(usage => usage.Role)).Distinct().ToList();
         var header = new List<string>
         {
-            "hashing", "scenario", "system", "clients", "requests", "measured_s", "req_per_s", "p50_ms", "p99_ms", "p999_ms",
+            "hashing", "scenario", "system", "clients", "generator", "requests", "measured_s", "req_per_s", "p50_ms", "p99_ms", "p999_ms",
             "ok", "unauthorized", "locked", "other_status", "errors", "verifications", "max_verifications_per_account",
             "db_tx_per_s", "db_row_writes_per_s", "locked_accounts", "lock_rows", "peak_locks_per_s", "catch_up_s",
             "lock_latency_p50_ms", "lock_latency_p99_ms", "machine_cores", "outside_cores", "problems",
@@ -86,7 +87,7 @@ internal static class ResultsFiles
         {
             var fields = new List<object?>
             {
-                r.Hashing, r.Scenario, r.System, r.Clients, r.Requests, r.MeasuredSeconds, r.RequestsPerSecond, r.P50Ms, r.P99Ms, r.P999Ms,
+                r.Hashing, r.Scenario, r.System, r.Clients, r.Generator, r.Requests, r.MeasuredSeconds, r.RequestsPerSecond, r.P50Ms, r.P99Ms, r.P999Ms,
                 r.Ok, r.Unauthorized, r.Locked, r.OtherStatus, r.Errors, r.Verifications, r.MaxVerificationsPerAccount,
                 r.DbTransactionsPerSecond, r.DbRowWritesPerSecond, r.LockedAccounts, r.LockRows, r.PeakLocksPerSecond, r.CatchUpSeconds,
                 r.LockLatencyP50Ms, r.LockLatencyP99Ms, r.MachineCores, r.OutsideCores, string.Join("; ", r.Problems),

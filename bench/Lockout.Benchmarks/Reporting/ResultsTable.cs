@@ -8,7 +8,7 @@ internal static class ResultsTable
 {
     public static readonly string[] Columns =
     [
-        "Scenario", "System", "Clients", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "Verifications (max/account)",
+        "Scenario", "System", "Clients", "Generator", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "Verifications (max/account)",
         "DB tx/s", "DB row writes/s", "Locks/s (peak)", "Catch-up s", "Lock latency p50/p99 ms",
         "Peak MiB service / postgres / bench", "CPU cores service / postgres / bench / outside",
     ];
@@ -23,6 +23,7 @@ internal static class ResultsTable
         result.Scenario,
         result.System,
         Number(result.Clients),
+        result.Generator,
         Number(result.RequestsPerSecond),
         Decimal(result.P50Ms),
         Decimal(result.P99Ms),
@@ -59,6 +60,16 @@ internal static class ResultsTable
                 Ratio(lockout.ServiceCores, baseline.ServiceCores),
             ];
         }
+    }
+
+    /// <summary>Which generator drove which scenarios, e.g. "Load generators: wrk (ceiling c=1000, hot c=1); builtin (wave)".</summary>
+    public static string GeneratorNote(IEnumerable<ScenarioResult> results)
+    {
+        var byGenerator = results
+            .Where(result => result.Generator != Load.LoadGenerator.None)
+            .GroupBy(result => result.Generator)
+            .Select(group => $"{group.Key} ({string.Join(", ", group.Select(result => result.Scenario).Distinct())})");
+        return $"Load generators: {string.Join("; ", byGenerator)}.";
     }
 
     public static string Markdown(IReadOnlyList<string> columns, IEnumerable<string[]> rows)

@@ -59,6 +59,12 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
         var window = Stopwatch.StartNew();
 
         var load = spec.CreateLoad(system.LoginEndpoint);
+        var atWindow = default(VerificationCount);
+        if (load is WrkRun wrk)
+        {
+            wrk.MeasuredRunStarting = async token => atWindow = await system.CountVerificationsAsync(spec.Accounts, token);
+        }
+
         var outcome = await LiveProgress.RunAsync(
             label,
             load,
@@ -68,6 +74,13 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
         if (prepared is not null)
         {
             outcome = outcome with { VerifiedAnswersByAccount = [.. outcome.VerifiedAnswersByAccount.Zip(prepared.VerifiedAnswersByAccount, (a, b) => a + b)] };
+        }
+
+        List<string> problems = [];
+        List<string> notes = [];
+        if (outcome.Generator == LoadGenerator.Wrk)
+        {
+            outcome = await SplitRefusalsAsync(system, spec.Accounts, outcome, atWindow, problems, notes, cancellationToken);
         }
 
         var audit = await AnsiConsole.Status().StartAsync(
@@ -80,7 +93,8 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
         var after = await _activity.SnapshotAsync(cancellationToken);
         var database = system.DatabaseName is { } name ? after[name] - before.GetValueOrDefault(name) : default;
 
-        List<string> problems = [.. audit.Problems];
+        problems.AddRange(audit.Problems);
+        notes.AddRange(audit.Notes);
         if (outcome.OtherStatus > 0 || outcome.Errors > 0)
         {
             problems.Add($"{outcome.OtherStatus} unexpected statuses and {outcome.Errors} failed requests.");
@@ -99,9 +113,9 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
             Requests: outcome.Measured,
             MeasuredSeconds: outcome.MeasuredDuration.TotalSeconds,
             RequestsPerSecond: outcome.RequestsPerSecond,
-            P50Ms: outcome.LatencyMilliseconds(50),
-            P99Ms: outcome.LatencyMilliseconds(99),
-            P999Ms: outcome.LatencyMilliseconds(99.9),
+            P50Ms: outcome.Latency.P50Ms,
+            P99Ms: outcome.Latency.P99Ms,
+            P999Ms: outcome.Latency.P999Ms,
             Ok: outcome.Ok,
             Unauthorized: outcome.Unauthorized,
             Locked: outcome.Locked,
@@ -121,9 +135,42 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
             MachineCores: usage.MachineCores,
             OutsideCores: usage.OutsideCores,
             Problems: problems,
-            Notes: audit.Notes);
+            Notes: notes,
+            Generator: outcome.Generator);
         ResultsConsole.WriteRunLine(result, runTime.Elapsed);
         return result;
+    }
+
+    /// <summary>
+    /// wrk on its fast path counts the answers of 400 and above as one figure; the system's own records split them:
+    /// the wrong passwords it verified and answered 401, the rest 423. None may be verified in the measured window:
+    /// the warm-up has locked the account, so every measured answer must be 423.
+    /// </summary>
+    /// <param name="atWindow">The system's count when the measured run began.</param>
+    private static async Task<LoadOutcome> SplitRefusalsAsync(
+        ILoginSystem system, AccountSet accounts, LoadOutcome outcome, VerificationCount atWindow, List<string> problems, List<string> notes, CancellationToken cancellationToken)
+    {
+        var atEnd = await system.CountVerificationsAsync(accounts, cancellationToken);
+        var inWindow = atEnd.Verified - atWindow.Verified;
+        if (inWindow > 0)
+        {
+            problems.Add($"{system.Name} verified {inWindow} passwords in the measured window: the account was not locked by the end of the warm-up, so not every measured answer was 423.");
+        }
+
+        if (atEnd.AnsweredUnauthorized > outcome.UnsplitRefusals)
+        {
+            problems.Add($"{system.Name}'s records say {atEnd.AnsweredUnauthorized} answers were 401; wrk counted {outcome.UnsplitRefusals} answers of 400 and above.");
+        }
+
+        notes.Add($"wrk: {outcome.MeasuredRefusals:N0} of {outcome.Measured:N0} measured answers ≥ 400; 401/423 split by {system.Name}'s own count ({atEnd.AnsweredUnauthorized} × 401)");
+        var unauthorized = Math.Min(atEnd.AnsweredUnauthorized, outcome.UnsplitRefusals);
+        return outcome with
+        {
+            Unauthorized = unauthorized,
+            Locked = outcome.UnsplitRefusals - unauthorized,
+            UnsplitRefusals = 0,
+            VerifiedAnswersByAccount = [(int)unauthorized],
+        };
     }
 
     /// <summary>
@@ -145,7 +192,7 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
             Markup.Escape($"outbox drain: appending {events:N0} LOCKED events to the outbox"),
             _ => LockoutOutboxInjector.AppendLocksAsync(lockout.RedisConnectionString, accounts, cancellationToken));
         var appendSeconds = window.Elapsed.TotalSeconds;
-        var outcome = new LoadOutcome(0, 0, 0, 0, 0, events, window.Elapsed, new HdrHistogram.LongHistogram(1, 2, 1), [], appendedAt);
+        var outcome = new LoadOutcome(0, 0, 0, 0, 0, events, window.Elapsed, LatencySummary.None, [], appendedAt) { Generator = LoadGenerator.None };
         var audit = await AnsiConsole.Status().StartAsync(
             Markup.Escape($"outbox drain: waiting for {events:N0} rows"),
             _ => lockout.AuditAsync(accounts, outcome, events, cancellationToken));
@@ -184,7 +231,8 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
             MachineCores: usage.MachineCores,
             OutsideCores: usage.OutsideCores,
             Problems: audit.Problems,
-            Notes: [$"appended in {appendSeconds:0.00} s; all rows committed {audit.CatchUp.TotalSeconds:0.00} s after the last append"]);
+            Notes: [$"appended in {appendSeconds:0.00} s; all rows committed {audit.CatchUp.TotalSeconds:0.00} s after the last append"],
+            Generator: LoadGenerator.None);
         ResultsConsole.WriteRunLine(result, runTime.Elapsed);
         return result;
     }

@@ -14,7 +14,7 @@ internal sealed record RunSpec(
     string Scenario,
     int Clients,
     AccountSet Accounts,
-    Func<IPEndPoint, LoadRun> CreateLoad,
+    Func<IPEndPoint, ILoadRun> CreateLoad,
     long? Requests,
     int ExpectedLocks,
     Func<IPEndPoint, LoadRun>? Prepare = null,

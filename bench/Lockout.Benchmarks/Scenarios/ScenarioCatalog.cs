@@ -1,3 +1,4 @@
+using System.Net;
 using Lockout.Benchmarks.Load;
 using Lockout.Benchmarks.Systems;
 
@@ -20,28 +21,31 @@ internal static class ScenarioCatalog
     public static RunSpec Ceiling(BenchmarkOptions options, PasswordSet passwords)
     {
         var clients = options.HotClients.Max();
-        var request = new AccountSet("ceiling", 1, passwords).EncodeAll(correctPassword: false)[0];
-        return new RunSpec(
-            $"ceiling c={clients}",
-            clients,
-            new AccountSet("ceiling", 1, passwords),
-            endpoint => LoadRun.ClosedLoop(endpoint, new RepeatedRequestPlan(request), clients, options.Duration, options.Warmup, trackedAccounts: 1),
-            Requests: null,
-            ExpectedLocks: 0);
+        var accounts = new AccountSet("ceiling", 1, passwords);
+        return new RunSpec($"ceiling c={clients}", clients, accounts, RepeatedWrongPassword(options, accounts, clients), Requests: null, ExpectedLocks: 0);
     }
 
     /// <summary>C clients send wrong passwords to one account for a fixed time.</summary>
     public static RunSpec HotAccount(BenchmarkOptions options, PasswordSet passwords, int clients)
     {
         var accounts = new AccountSet($"hot-c{clients}", 1, passwords);
+        return new RunSpec($"hot c={clients}", clients, accounts, RepeatedWrongPassword(options, accounts, clients), Requests: null, ExpectedLocks: 1);
+    }
+
+    /// <summary>
+    /// One account's wrong password, closed-loop, for the warm-up and the measured time: one static request, so wrk can
+    /// send it (<c>--generator</c>), else the built-in generator.
+    /// </summary>
+    private static Func<IPEndPoint, ILoadRun> RepeatedWrongPassword(BenchmarkOptions options, AccountSet accounts, int clients)
+    {
+        if (options.ClosedLoopGenerator == LoadGenerator.Wrk)
+        {
+            var body = LoginRequest.EncodeBody(accounts.Username(0), accounts.Passwords.Wrong);
+            return endpoint => WrkRun.ClosedLoop(endpoint, body, clients, options.Duration, options.Warmup);
+        }
+
         var request = accounts.EncodeAll(correctPassword: false)[0];
-        return new RunSpec(
-            $"hot c={clients}",
-            clients,
-            accounts,
-            endpoint => LoadRun.ClosedLoop(endpoint, new RepeatedRequestPlan(request), clients, options.Duration, options.Warmup, trackedAccounts: 1),
-            Requests: null,
-            ExpectedLocks: 1);
+        return endpoint => LoadRun.ClosedLoop(endpoint, new RepeatedRequestPlan(request), clients, options.Duration, options.Warmup, trackedAccounts: 1);
     }
 
     /// <summary>

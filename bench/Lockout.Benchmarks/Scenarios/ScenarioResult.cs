@@ -3,6 +3,7 @@ using Lockout.Benchmarks.Measurement;
 namespace Lockout.Benchmarks.Scenarios;
 
 /// <summary>One system's numbers for one scenario run.</summary>
+/// <param name="Generator">What drove the load: builtin, wrk, or none (<see cref="Load.LoadGenerator"/>); results written before it was recorded were all builtin.</param>
 internal sealed record ScenarioResult(
     string Hashing,
     string Scenario,
@@ -33,7 +34,8 @@ internal sealed record ScenarioResult(
     double MachineCores,
     double OutsideCores,
     IReadOnlyList<string> Problems,
-    IReadOnlyList<string> Notes)
+    IReadOnlyList<string> Notes,
+    string Generator = Load.LoadGenerator.Builtin)
 {
     /// <summary>The system's own processes: Lockout's API, writer and Redis; the baseline's or the ceiling's one process.</summary>
     public IEnumerable<RoleUsage> ServiceUsage => Resources.Where(usage => System switch

@@ -101,6 +101,21 @@ internal sealed class BaselineSystem : ILoginSystem, IAsyncDisposable
             Notes: [$"ACCESS_FAILED_COUNT max {maxFailedCount}"]);
     }
 
+    /// <summary>
+    /// Its own counter of verified passwords (reset at the run's start), and from <c>ACCESS_FAILED_COUNT</c> the failures
+    /// answered 401: those below the limit (the one that reaches it, and any that raced past it, answer 423).
+    /// </summary>
+    public async Task<VerificationCount> CountVerificationsAsync(AccountSet accounts, CancellationToken cancellationToken)
+    {
+        var stats = await _stats.GetFromJsonAsync<BaselineStatsResponse>(new Uri("/stats", UriKind.Relative), cancellationToken)
+            ?? throw new InvalidOperationException("The baseline returned no stats.");
+        await using var command = _database.CreateCommand(BaselineSql.CountUnauthorizedAnswers);
+        command.Parameters.AddWithValue("Prefix", accounts.NormalizedPrefix + "%");
+        command.Parameters.AddWithValue("MaxFailedAttempts", BaselineLoginApi.MaxFailedAttempts);
+        var unauthorized = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return new VerificationCount(stats.Verifications, unauthorized);
+    }
+
     public async ValueTask DisposeAsync()
     {
         _stats.Dispose();

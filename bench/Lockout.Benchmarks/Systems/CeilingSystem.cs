@@ -40,5 +40,7 @@ internal sealed class CeilingSystem : ILoginSystem, IAsyncDisposable
     public Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int expectedLocks, CancellationToken cancellationToken) =>
         Task.FromResult(new RunAudit(0, 0, 0, 0, 0, TimeSpan.Zero, null, null, [], []));
 
+    public Task<VerificationCount> CountVerificationsAsync(AccountSet accounts, CancellationToken cancellationToken) => Task.FromResult(default(VerificationCount));
+
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

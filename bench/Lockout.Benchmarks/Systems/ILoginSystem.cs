@@ -28,7 +28,18 @@ internal interface ILoginSystem
     /// then reports what the system did to <paramref name="accounts"/>.
     /// </summary>
     Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int expectedLocks, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// From the system's own records, so far in this run: the passwords it verified for the run's one account under
+    /// wrong-password attack, and how many of those it answered 401. For wrk, which counts 401 and 423 as one figure.
+    /// </summary>
+    Task<VerificationCount> CountVerificationsAsync(AccountSet accounts, CancellationToken cancellationToken);
 }
+
+/// <summary>A system's own count of the wrong passwords it verified.</summary>
+/// <param name="Verified">Passwords verified.</param>
+/// <param name="AnsweredUnauthorized">Of those, the ones answered 401; the rest were answered 423 (the failure that locks, and in the baseline any that raced past it).</param>
+internal readonly record struct VerificationCount(long Verified, long AnsweredUnauthorized);
 
 /// <summary>What a system did to a run's accounts, from its own records.</summary>
 /// <param name="Verifications">Passwords verified during the run.</param>

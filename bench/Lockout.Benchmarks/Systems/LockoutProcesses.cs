@@ -19,7 +19,8 @@ internal static class LockoutProcesses
             .ToHashSet();
         var descendants = Descendants(all, orchestrators);
 
-        List<ProcessGroup> groups = [new("bench", Environment.ProcessId, includeChildren: false)];
+        // The load generator: this process, and wrk when it drives a run (a child of this process).
+        List<ProcessGroup> groups = [new("bench", [Environment.ProcessId], IncludeChildren: false, ChildName: Load.WrkRun.ExecutableName)];
         Add("api", process => process.Name == "Lockout.Api", includeChildren: false);
         Add("writer", process => process.Name == "Lockout.Writer", includeChildren: false);
         Add("redis", process => process.Name.StartsWith("redis-server", StringComparison.Ordinal), includeChildren: false);
