@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Lockout's tests against real Redis, PostgreSQL and a Kafka-protocol broker (librdkafka's mock cluster,
-# which ships with Confluent.Kafka). Installs the Debian packages the tests need when apt-get is available.
+# which ships with Confluent.Kafka). Installs the Debian packages the tests need when apt-get is available
+# (redis-server, postgresql, and wrk for the benchmark's smoke).
 # Extra arguments go to `dotnet test` (for example: --filter-class "Lockout.Tests.Pipeline.*").
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,6 +11,8 @@ command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missi
 if ! command -v initdb >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   missing+=(postgresql)
 fi
+# The benchmark's smoke test drives load with wrk where it is installed (and its own generator otherwise).
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then

@@ -90,8 +90,10 @@ internal sealed record BenchmarkOptions
             ? new BenchmarkOptions
             {
                 Smoke = true,
-                Duration = TimeSpan.FromSeconds(0.5),
-                Warmup = TimeSpan.FromMilliseconds(200),
+                // A second per run, so even the slowest (the baseline with one client) gets past the guess budget
+                // when CI shares the machine.
+                Duration = TimeSpan.FromSeconds(1),
+                Warmup = TimeSpan.FromMilliseconds(300),
                 WaveAccounts = 200,
                 WaveClients = 32,
                 MixedAccounts = 100,

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using Lockout.Tests.AppHost;
+using Lockout.Tests.Infrastructure;
+
+namespace Lockout.Tests.Benchmark;
+
+/// <summary>
+/// Runs the benchmark's seconds-long smoke so the tool does not rot. It checks correctness, not speed: the smoke
+/// fails on a lost or duplicated lock event, a verification beyond the guess budget, or a failed request.
+/// </summary>
+[Collection(AppHostCollection.Name)] // one AppHost at a time keeps the two cores for the one under test
+public sealed class BenchmarkSmokeTests
+{
+    [Fact]
+    public async Task The_benchmark_smoke_runs_every_scenario_and_finds_nothing_lost_or_over_budget()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var benchmark = Path.Combine(WriterProcess.RepositoryRoot(), "bench", "Lockout.Benchmarks", "bin", configuration, "net10.0", "Lockout.Benchmarks.dll");
+        var output = Directory.CreateTempSubdirectory("lockout-bench-smoke");
+        var start = new ProcessStartInfo("dotnet", [benchmark, "--smoke", "--out", output.FullName])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = WriterProcess.RepositoryRoot(),
+        };
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A hung smoke must not leave its AppHost, Redis or PostgreSQL behind for the tests that follow.
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        Assert.True(process.ExitCode == 0, $"The smoke exited with {process.ExitCode}:{Environment.NewLine}{await stdout}{Environment.NewLine}{await stderr}");
+        Assert.NotEmpty(output.GetFiles("*.json", SearchOption.AllDirectories));
+        Assert.NotEmpty(output.GetFiles("*.png", SearchOption.AllDirectories));
+        output.Delete(recursive: true);
+    }
+}
