@@ -6,6 +6,8 @@ using Lockout.Api.Services;
 using Lockout.Api.Telemetry;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using Npgsql;
+using Polly;
 
 namespace Lockout.Api.Extensions;
 
@@ -47,6 +49,20 @@ public static class Extensions
         builder.Services.AddSingleton<LockedAccountCache>();
         builder.Services.AddSingleton<PasswordVerifier>();
         builder.Services.AddSingleton<UserRepository>();
+        builder.Services.AddResiliencePipeline(UserRepository.ResiliencePipelineName, (pipeline, context) => pipeline.AddRetry(new()
+        {
+            // After a database restart or failover the pool still holds connections the server has closed; Npgsql
+            // finds out only when one is used. A transient failure empties the pool and the statement runs again
+            // on a fresh connection, so an outage ends for users when the database is back, not a pool later.
+            ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(exception => exception.IsTransient),
+            MaxRetryAttempts = 2,
+            Delay = TimeSpan.FromMilliseconds(50),
+            OnRetry = _ =>
+            {
+                context.ServiceProvider.GetRequiredService<NpgsqlDataSource>().Clear();
+                return ValueTask.CompletedTask;
+            },
+        }));
         builder.Services.AddSingleton<LoginService>();
         builder.Services.AddSingleton<LockoutOutbox>();
         builder.Services.AddHostedService<OutboxRelay>();

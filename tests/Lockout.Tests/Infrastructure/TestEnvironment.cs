@@ -158,9 +158,20 @@ public sealed class TestEnvironment : IAsyncDisposable
     /// </summary>
     public async Task TakeDatabaseDownAsync()
     {
+        await using (var connection = new NpgsqlConnection(_serverConnectionString))
+        {
+            await connection.OpenAsync();
+            await connection.ExecuteAsync($"ALTER DATABASE {_databaseName} ALLOW_CONNECTIONS false");
+        }
+
+        await TerminateDatabaseConnectionsAsync();
+    }
+
+    /// <summary>Closes every server connection to this database, as a database restart or failover does.</summary>
+    public async Task TerminateDatabaseConnectionsAsync()
+    {
         await using var connection = new NpgsqlConnection(_serverConnectionString);
         await connection.OpenAsync();
-        await connection.ExecuteAsync($"ALTER DATABASE {_databaseName} ALLOW_CONNECTIONS false");
         await connection.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @name", new { name = _databaseName });
         Database.Clear();
     }

@@ -93,6 +93,28 @@ public sealed class OutageTests(CheapHashPipelineFixture pipeline) : IClassFixtu
     }
 
     [Fact]
+    public async Task After_the_database_closes_every_connection_the_next_logins_are_answered_on_fresh_ones()
+    {
+        var username = TestEnvironment.NewUsername("restart");
+        await pipeline.Api.CreateUserAsync(username, Password);
+        using var admin = pipeline.Api.CreateAdminClient();
+        using var client = pipeline.Api.CreateClient();
+
+        // Fill the API's pool with several connections; the server then closes all of them, as a restart does.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => admin.GetStringAsync($"/admin/users/{username}/lockout")));
+        await pipeline.Environment.TerminateDatabaseConnectionsAsync();
+
+        var answers = new List<HttpStatusCode>();
+        foreach (var password in new[] { "wrong", Password, "wrong", Password })
+        {
+            using var response = await client.PostAsJsonAsync("/login", new { username, password });
+            answers.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.OK, HttpStatusCode.Unauthorized, HttpStatusCode.OK], answers);
+    }
+
+    [Fact]
     public async Task With_the_database_down_the_writer_waits_and_applies_every_event_once_it_is_back()
     {
         var events = Enumerable.Range(0, 20)
