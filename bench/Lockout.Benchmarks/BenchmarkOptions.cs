@@ -90,10 +90,10 @@ internal sealed record BenchmarkOptions
             ? new BenchmarkOptions
             {
                 Smoke = true,
-                // A second per run, so even the slowest (the baseline with one client) gets past the guess budget
-                // when CI shares the machine.
+                // A second per run (wrk's shortest), so even the slowest (the baseline with one client) gets past
+                // the guess budget when CI shares the machine.
                 Duration = TimeSpan.FromSeconds(1),
-                Warmup = TimeSpan.FromMilliseconds(300),
+                Warmup = TimeSpan.FromSeconds(1),
                 WaveAccounts = 200,
                 WaveClients = 32,
                 MixedAccounts = 100,

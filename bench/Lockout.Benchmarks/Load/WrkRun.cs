@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -24,7 +23,6 @@ internal sealed class WrkRun : ILoadRun
     public const string ExecutableName = "wrk";
 
     private const string ResultPrefix = "lockout-bench-wrk ";
-    private const int SigInt = 2;
 
     // The built-in generator waits for every answer; wrk's default 2 s would count a slow one (product hashing,
     // a thousand clients) as an error.
@@ -190,7 +188,10 @@ internal sealed class WrkRun : ILoadRun
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        var wholeSeconds = (int)Math.Ceiling(duration.TotalSeconds);
+        // wrk's -d takes whole seconds, so a fraction is rounded up; the figures use the time wrk reports it ran.
+        // (Ending a shorter run early with SIGINT races wrk's start-up on a busy machine: the signal can arrive
+        // before wrk handles it, and kills it without a result.)
+        var wholeSeconds = Math.Max(1, (int)Math.Ceiling(duration.TotalSeconds));
         foreach (var argument in (string[])[
             "-t", Math.Clamp(Environment.ProcessorCount, 1, _connections).ToString(CultureInfo.InvariantCulture),
             "-c", _connections.ToString(CultureInfo.InvariantCulture),
@@ -207,14 +208,6 @@ internal sealed class WrkRun : ILoadRun
         var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
         try
         {
-            // wrk's -d takes whole seconds. A shorter run (the smoke's) is ended by SIGINT, on which wrk stops and
-            // reports as at the end of -d, with the time it really ran.
-            if (duration.TotalSeconds < wholeSeconds)
-            {
-                await Task.Delay(duration, cancellationToken);
-                _ = Interrupt(process.Id, SigInt);
-            }
-
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(wholeSeconds + TimeoutSeconds));
             await process.WaitForExitAsync(timeout.Token);
@@ -237,10 +230,6 @@ internal sealed class WrkRun : ILoadRun
         return JsonSerializer.Deserialize<WrkSummary>(line[ResultPrefix.Length..], Json)
             ?? throw new InvalidDataException($"wrk's result line is empty: {line}");
     }
-
-    // DllImport rather than LibraryImport, whose generated code needs AllowUnsafeBlocks; kill(2) takes two ints.
-    [DllImport("libc", EntryPoint = "kill")]
-    private static extern int Interrupt(int pid, int signal);
 
     /// <summary>What the script's <c>done()</c> prints.</summary>
     private sealed record WrkSummary(long Requests, long DurationUs, WrkErrors Errors, WrkLatency LatencyUs)

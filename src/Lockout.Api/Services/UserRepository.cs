@@ -2,7 +2,7 @@ using Dapper;
 using Lockout.Database;
 using Npgsql;
 using Polly;
-using Polly.Registry;
+using Polly.Retry;
 
 namespace Lockout.Api.Services;
 
@@ -10,14 +10,29 @@ namespace Lockout.Api.Services;
 /// The API's reads of <c>USERS</c> and <c>LOCKOUT_EVENTS</c>, and user creation. The login path only reads:
 /// lock status is written by Lockout.Writer alone.
 /// </summary>
-public sealed class UserRepository(NpgsqlDataSource dataSource, ResiliencePipelineProvider<string> pipelines)
+public sealed partial class UserRepository(NpgsqlDataSource dataSource, ILogger<UserRepository> logger)
 {
-    /// <summary>The retry of a statement that failed on a connection the server had already closed.</summary>
-    public const string ResiliencePipelineName = "lockoutdb";
-
     private const string UniqueViolation = "23505";
 
-    private readonly ResiliencePipeline _retry = pipelines.GetPipeline(ResiliencePipelineName);
+    // After a database restart or failover the pool still holds connections the server has closed, and Npgsql finds
+    // out only when one is used. A transient failure empties the pool and the statement runs again on a fresh
+    // connection, so an outage ends for users when the database is back, not a pool's worth of 503s later.
+    // Built here rather than through Polly's DI registration, whose telemetry logs each attempt's result: a result
+    // here can hold a password hash.
+    private readonly ResiliencePipeline _retry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(exception => exception.IsTransient),
+            MaxRetryAttempts = 2,
+            Delay = TimeSpan.FromMilliseconds(50),
+            OnRetry = arguments =>
+            {
+                LogRetry(logger, arguments.AttemptNumber + 1, arguments.Outcome.Exception!.Message);
+                dataSource.Clear();
+                return ValueTask.CompletedTask;
+            },
+        })
+        .Build();
 
     public Task<UserAccount?> FindForLoginAsync(string normalizedUsername, CancellationToken cancellationToken) =>
         WithConnectionAsync(
@@ -65,6 +80,9 @@ public sealed class UserRepository(NpgsqlDataSource dataSource, ResiliencePipeli
                 return await statement(connection, token);
             },
             cancellationToken);
+
+    [LoggerMessage(LogLevel.Warning, "A database statement failed on a closed connection ({Reason}); the pool is cleared and attempt {Attempt} runs on a fresh one.")]
+    private static partial void LogRetry(ILogger logger, int attempt, string reason);
 }
 
 /// <summary>What a login needs from <c>USERS</c>: the hash and the authoritative lock.</summary>
@@ -75,6 +93,10 @@ public sealed record UserAccount(string PasswordHash, string LockStatus, DateTim
 
     public bool IsLockedAt(DateTimeOffset now) =>
         LockStatus == Database.LockStatus.Locked && (LockedUntil is null || new DateTimeOffset(LockedUntil.Value, TimeSpan.Zero) > now);
+
+    /// <summary>Without the hash, so a log or a debugger display of the account never shows it.</summary>
+    public override string ToString() =>
+        $"{nameof(UserAccount)} {{ {nameof(LockStatus)} = {LockStatus}, {nameof(LockedUntil)} = {LockedUntil}, {nameof(LockVersion)} = {LockVersion} }}";
 }
 
 public sealed record UserLockStatus(string Username, string LockStatus, DateTime? LockedAt, DateTime? LockedUntil, long LockVersion);
