@@ -17,7 +17,7 @@ internal sealed record HashSetting(string Name, int IterationCount, string Label
 /// <summary>The command line: <c>[--smoke] [--hash pipeline|product|both] [--scenario hot,wave,mixed,steady] ...</c>.</summary>
 internal sealed record BenchmarkOptions
 {
-    public static readonly string[] AllScenarios = ["ceiling", "hot", "wave", "drain", "mixed", "steady"];
+    public static readonly string[] AllScenarios = ["ceiling", "hot", "wave", "drain", "backlog", "mixed", "steady"];
 
     public bool Smoke { get; init; }
 
@@ -187,8 +187,9 @@ internal sealed record BenchmarkOptions
         Usage: dotnet run -c Release --project bench/Lockout.Benchmarks -- [options]
           --smoke                      seconds-long run of every scenario (CI); results to bench/results/tmp/smoke
           --hash pipeline|product|both password hashing: pipeline = 1 PBKDF2 iteration (BENCH-ONLY), product = 100,000
-          --scenario ceiling,hot,wave,drain,mixed,steady   (ceiling: bare Kestrel + one Redis Lua call, the reference point;
-                                       drain: a wave's LOCKED events appended to the outbox at once, the writer's capacity)
+          --scenario ceiling,hot,wave,drain,backlog,mixed,steady   (ceiling: bare Kestrel + one Redis Lua call, the reference point;
+                                       drain: a wave's LOCKED events appended to the outbox at once, relay and writer together;
+                                       backlog: the same with the writer stopped until all are in Kafka: the writer alone)
           --duration S  --warmup S     timed runs (hot, mixed): measured seconds after warm-up seconds
           --clients 1,10,100,1000      hot-account client counts
           --generator wrk|builtin      what drives the ceiling and hot runs (default: wrk when on PATH); the others always

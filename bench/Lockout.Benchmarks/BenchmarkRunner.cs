@@ -87,9 +87,9 @@ internal static class BenchmarkRunner
                 var results = new List<ScenarioResult>();
                 foreach (var scenario in options.ScenariosFor(hash))
                 {
-                    if (scenario == "drain")
+                    if (scenario is "drain" or "backlog")
                     {
-                        results.Add(await session.MeasureOutboxDrainAsync(options.WaveAccounts, cancellationToken));
+                        results.Add(await session.MeasureOutboxDrainAsync(options.WaveAccounts, writerFrozen: scenario == "backlog", cancellationToken));
                         continue;
                     }
 

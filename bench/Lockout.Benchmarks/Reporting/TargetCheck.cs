@@ -36,13 +36,26 @@ internal sealed record TargetCheck(string Target, string Figure, bool? Met)
             checks.Add(new("Hot account, 100 clients: Lockout p99 ≤ 10 ms", $"p99 {hundred.P99Ms:0.0} ms", hundred.P99Ms <= 10));
         }
 
+        var backlog = results.FirstOrDefault(result => result.Scenario.StartsWith("writer backlog", StringComparison.Ordinal));
+        if (backlog is not null)
+        {
+            checks.Add(new(
+                "Writer applies ≥ 20,000 lock events/s (a wave's locks waiting in Kafka for a stopped writer)",
+                $"{backlog.RequestsPerSecond:N0}/s from its release to the last row, peak {backlog.PeakLocksPerSecond:N0} in one second",
+                !double.IsNaN(backlog.RequestsPerSecond) && backlog.RequestsPerSecond >= 20_000 && backlog.Problems.Count == 0));
+            checks.Add(new(
+                "Writer catches up ≤ 10 s with a wave's backlog",
+                $"{backlog.CatchUpSeconds:0.0} s after it was let go (rejoining the group included)",
+                backlog.CatchUpSeconds <= 10 && backlog.Problems.Count == 0));
+        }
+
         var drain = results.FirstOrDefault(result => result.Scenario.StartsWith("outbox drain", StringComparison.Ordinal));
         if (drain is not null)
         {
             checks.Add(new(
-                "Writer applies ≥ 20,000 lock events/s (outbox drain: a wave's locks appended at once)",
-                $"{drain.RequestsPerSecond:N0}/s on average, peak {drain.PeakLocksPerSecond:N0} in one second",
-                drain.RequestsPerSecond >= 20_000));
+                "Outbox drain: relay and writer together, a wave's locks appended at once (no target; the writer's share of two cores)",
+                $"{drain.RequestsPerSecond:N0}/s from the first append to the last row, peak {drain.PeakLocksPerSecond:N0} in one second",
+                null));
             checks.Add(new(
                 "Writer catches up ≤ 10 s after the burst (outbox drain)",
                 $"{drain.CatchUpSeconds:0.0} s after the last append",

@@ -177,33 +177,72 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
     /// The writer's capacity: a wave's worth of LOCKED events appended to the outbox at once (the API cannot decide
     /// locks fast enough on two cores to load the writer to its limit), timed until every row is committed.
     /// </summary>
-    public async Task<ScenarioResult> MeasureOutboxDrainAsync(int events, CancellationToken cancellationToken)
+    /// <summary>
+    /// A wave's locks appended to the Redis outbox at once, timed until every row is committed. With
+    /// <paramref name="writerFrozen"/>, the writer is stopped (SIGSTOP) until the relay has moved them all to Kafka,
+    /// then let go: its own rate over a backlog as a stalled or restarted writer finds it.
+    /// </summary>
+    public async Task<ScenarioResult> MeasureOutboxDrainAsync(int events, bool writerFrozen, CancellationToken cancellationToken)
     {
         var runTime = Stopwatch.StartNew();
-        var accounts = new AccountSet("drain", events, PasswordsFor(hash));
+        var label = writerFrozen ? $"writer backlog {events:N0}" : $"outbox drain {events:N0}";
+        var accounts = new AccountSet(writerFrozen ? "backlog" : "drain", events, PasswordsFor(hash));
         await lockout.SeedAsync(accounts, cancellationToken);
         await Task.Delay(options.StatsDelay, cancellationToken);
         await QuietMachine.WaitAsync(_ours, options.QuietWait, cancellationToken);
-        var before = await _activity.SnapshotAsync(cancellationToken);
-        var monitor = ProcessMonitor.Start(_ours);
-        var window = Stopwatch.StartNew();
 
-        var appendedAt = await AnsiConsole.Status().StartAsync(
-            Markup.Escape($"outbox drain: appending {events:N0} LOCKED events to the outbox"),
-            _ => LockoutOutboxInjector.AppendLocksAsync(lockout.RedisConnectionString, accounts, cancellationToken));
-        var appendSeconds = window.Elapsed.TotalSeconds;
-        var outcome = new LoadOutcome(0, 0, 0, 0, 0, events, window.Elapsed, LatencySummary.None, [], appendedAt) { Generator = LoadGenerator.None };
+        // Resources and database activity are measured over what is timed: from the first append, or from the moment
+        // the frozen writer is let go.
+        var before = writerFrozen ? null : await _activity.SnapshotAsync(cancellationToken);
+        var monitor = writerFrozen ? null : ProcessMonitor.Start(_ours);
+        var frozen = writerFrozen ? lockout.FreezeWriter() : null;
+        var appendTime = Stopwatch.StartNew();
+        DateTime appendedAt;
+        var relaySeconds = 0.0;
+        try
+        {
+            appendedAt = await AnsiConsole.Status().StartAsync(
+                Markup.Escape($"{label}: appending {events:N0} LOCKED events to the outbox"),
+                _ => LockoutOutboxInjector.AppendLocksAsync(lockout.RedisConnectionString, accounts, cancellationToken));
+            if (frozen is not null)
+            {
+                await AnsiConsole.Status().StartAsync(
+                    Markup.Escape($"{label}: the relay moves them to Kafka (writer stopped)"),
+                    _ => LockoutOutboxInjector.WaitUntilRelayedAsync(lockout.RedisConnectionString, options.CatchUpTimeout, cancellationToken));
+                relaySeconds = appendTime.Elapsed.TotalSeconds;
+            }
+        }
+        finally
+        {
+            frozen?.Dispose();
+        }
+
+        var appendSeconds = appendTime.Elapsed.TotalSeconds;
+        before ??= await _activity.SnapshotAsync(cancellationToken);
+        monitor ??= ProcessMonitor.Start(_ours);
+        var window = Stopwatch.StartNew();
+        var released = DateTime.UtcNow;
+
+        // Catch-up counts from the last append, or from the moment the writer was let go.
+        var outcome = new LoadOutcome(0, 0, 0, 0, 0, events, window.Elapsed, LatencySummary.None, [], writerFrozen ? released : appendedAt) { Generator = LoadGenerator.None };
         var audit = await AnsiConsole.Status().StartAsync(
-            Markup.Escape($"outbox drain: waiting for {events:N0} rows"),
+            Markup.Escape($"{label}: waiting for {events:N0} rows"),
             _ => lockout.AuditAsync(accounts, outcome, events, cancellationToken));
-        var drainSeconds = window.Elapsed.TotalSeconds;
+        // The frozen writer's rate counts from the moment it is let go (waking and rejoining included) to the start of
+        // its last transaction; a backlog it took in one transaction (the smoke's) has no rate to speak of.
+        var drainSeconds = writerFrozen
+            ? audit.CatchUp > TimeSpan.Zero ? audit.CatchUp.TotalSeconds : double.NaN
+            : appendSeconds + window.Elapsed.TotalSeconds;
         var usage = await monitor.StopAsync();
         await Task.Delay(options.StatsDelay, cancellationToken);
         var database = (await _activity.SnapshotAsync(cancellationToken))[LockoutSystem.DatabaseResource] - before[LockoutSystem.DatabaseResource];
+        var note = !writerFrozen
+            ? $"appended in {appendSeconds:0.00} s; all rows committed {audit.CatchUp.TotalSeconds:0.00} s after the last append"
+            : $"appended and relayed to Kafka in {relaySeconds:0.00} s with the writer stopped; then first to last row in {audit.LockSpan.TotalSeconds:0.00} s, all committed {audit.CatchUp.TotalSeconds:0.00} s after the writer was let go";
 
         var result = new ScenarioResult(
             Hashing: hash.Name,
-            Scenario: $"outbox drain {events:N0}",
+            Scenario: label,
             System: lockout.Name,
             Clients: 0,
             Requests: events,
@@ -231,7 +270,7 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
             MachineCores: usage.MachineCores,
             OutsideCores: usage.OutsideCores,
             Problems: audit.Problems,
-            Notes: [$"appended in {appendSeconds:0.00} s; all rows committed {audit.CatchUp.TotalSeconds:0.00} s after the last append"],
+            Notes: [note],
             Generator: LoadGenerator.None);
         ResultsConsole.WriteRunLine(result, runTime.Elapsed);
         return result;

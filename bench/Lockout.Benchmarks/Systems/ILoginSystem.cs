@@ -50,6 +50,7 @@ internal readonly record struct VerificationCount(long Verified, long AnsweredUn
 /// <param name="CatchUp">From the last answer to the last lock committed (zero when the locks were committed in-request).</param>
 /// <param name="LockLatencyP50Ms">Decision to committed lock, median.</param>
 /// <param name="Notes">Anything the system's own state says, e.g. Redis's failed-attempt count.</param>
+/// <param name="LockSpan">From the first lock committed to the last.</param>
 internal sealed record RunAudit(
     long Verifications,
     long MaxVerificationsPerAccount,
@@ -60,4 +61,5 @@ internal sealed record RunAudit(
     double? LockLatencyP50Ms,
     double? LockLatencyP99Ms,
     IReadOnlyList<string> Problems,
-    IReadOnlyList<string> Notes);
+    IReadOnlyList<string> Notes,
+    TimeSpan LockSpan = default);

@@ -13,6 +13,23 @@ internal static class LockoutOutboxInjector
     private const string StreamKey = "lockout:outbox";
     private const int PipelineDepth = 5000;
 
+    /// <summary>Waits until the relay has moved every entry to Kafka (it deletes an entry once Kafka acknowledged it).</summary>
+    public static async Task WaitUntilRelayedAsync(string redisConnectionString, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(redisConnectionString);
+        var database = redis.GetDatabase();
+        var deadline = DateTime.UtcNow + timeout;
+        while (await database.StreamLengthAsync(StreamKey) > 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The relay left entries in the outbox for {timeout.TotalSeconds:0} s.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+        }
+    }
+
     /// <returns>When the last event was appended.</returns>
     public static async Task<DateTime> AppendLocksAsync(string redisConnectionString, AccountSet accounts, CancellationToken cancellationToken)
     {

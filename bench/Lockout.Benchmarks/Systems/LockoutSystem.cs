@@ -210,7 +210,24 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
             LockLatencyP50Ms: events.LatencyP50Ms,
             LockLatencyP99Ms: events.LatencyP99Ms,
             Problems: problems,
-            Notes: notes);
+            Notes: notes,
+            LockSpan: events.FirstRecordedAt is { } first && events.LastRecordedAt is { } last ? last - first : TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// Stops the writer process where it stands (SIGSTOP) until the returned handle is disposed (SIGCONT): lock events
+    /// pile up in Kafka as behind a stalled or restarting writer, with the same process to measure afterwards.
+    /// </summary>
+    public IDisposable FreezeWriter()
+    {
+        var writer = Processes.Single(group => group.Role == "writer").Pids[0];
+        Signals.Send(writer, Signals.Stop);
+        return new Thaw(writer);
+    }
+
+    private sealed class Thaw(int pid) : IDisposable
+    {
+        public void Dispose() => Signals.Send(pid, Signals.Continue);
     }
 
     /// <summary>Redis's failed-attempt count (admin API): the failure that locks is answered 423, the others 401.</summary>

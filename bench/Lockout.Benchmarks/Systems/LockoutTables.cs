@@ -46,6 +46,7 @@ internal sealed class LockoutTables(NpgsqlDataSource database)
             SELECT COUNT(*),
                    COUNT(DISTINCT USERNAME),
                    MAX(RECORDED_AT),
+                   MIN(RECORDED_AT),
                    percentile_cont(0.5)  WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM RECORDED_AT - OCCURRED_AT)) * 1000,
                    percentile_cont(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM RECORDED_AT - OCCURRED_AT)) * 1000,
                    (SELECT COALESCE(MAX(n), 0) FROM (
@@ -62,9 +63,10 @@ internal sealed class LockoutTables(NpgsqlDataSource database)
             reader.GetInt64(0),
             reader.GetInt64(1),
             reader.IsDBNull(2) ? null : reader.GetDateTime(2),
-            reader.IsDBNull(3) ? null : reader.GetDouble(3),
+            reader.IsDBNull(3) ? null : reader.GetDateTime(3),
             reader.IsDBNull(4) ? null : reader.GetDouble(4),
-            reader.GetInt64(5));
+            reader.IsDBNull(5) ? null : reader.GetDouble(5),
+            reader.GetInt64(6));
     }
 
     public async Task<long> CountLockedUsersAsync(string prefix, CancellationToken cancellationToken)
@@ -78,4 +80,4 @@ internal sealed class LockoutTables(NpgsqlDataSource database)
 /// <summary>The LOCKED events of a set of accounts.</summary>
 /// <param name="Accounts">Distinct accounts with a LOCKED event.</param>
 /// <param name="PeakPerSecond">Most events recorded within one second.</param>
-internal sealed record LockEvents(long Count, long Accounts, DateTime? LastRecordedAt, double? LatencyP50Ms, double? LatencyP99Ms, long PeakPerSecond);
+internal sealed record LockEvents(long Count, long Accounts, DateTime? LastRecordedAt, DateTime? FirstRecordedAt, double? LatencyP50Ms, double? LatencyP99Ms, long PeakPerSecond);
