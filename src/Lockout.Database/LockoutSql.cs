@@ -52,7 +52,12 @@ public static class LockoutSql
     /// Applies each user's latest decision of a batch to their row, unless a newer one is already there, so
     /// replays and reordering can never undo a later lock or unlock. One row per username.
     /// </summary>
-    /// <remarks>Oracle: the single-row <c>UPDATE … WHERE LOCK_VERSION &lt; :EventVersion</c> with array binding.</remarks>
+    /// <remarks>
+    /// The <c>= ANY</c> repeats the join key so that PostgreSQL finds the batch's rows through the username index:
+    /// joined to UNNEST alone, it hashes the whole table (a sequential scan of 100,000 users took 150 ms for a
+    /// 1,000-event batch, against 25 ms this way). Oracle: the single-row
+    /// <c>UPDATE … WHERE NORMALIZED_USERNAME = :Username AND LOCK_VERSION &lt; :EventVersion</c> with array binding.
+    /// </remarks>
     public const string ApplyLockStatuses = """
         UPDATE USERS
            SET LOCK_STATUS  = d.LOCK_STATUS,
@@ -62,6 +67,7 @@ public static class LockoutSql
           FROM UNNEST(@Usernames, @LockStatuses, @LockedAts, @LockedUntils, @EventVersions)
                AS d (USERNAME, LOCK_STATUS, LOCKED_AT, LOCKED_UNTIL, EVENT_VERSION)
          WHERE USERS.NORMALIZED_USERNAME = d.USERNAME
+           AND USERS.NORMALIZED_USERNAME = ANY (@Usernames)
            AND USERS.LOCK_VERSION < d.EVENT_VERSION
         """;
 
