@@ -32,10 +32,7 @@ public static partial class KafkaClientExtensions
         Bind(builder.Configuration, ProducerSection, connectionName, settings, settings.Config);
         settings.ConnectionString = builder.Configuration.GetConnectionString(connectionName) ?? settings.ConnectionString;
         configureSettings?.Invoke(settings);
-        if (settings.ConnectionString is not null)
-        {
-            settings.Config.BootstrapServers = settings.ConnectionString;
-        }
+        ApplyDefaults(settings.Config, settings.ConnectionString);
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<IProducer<TKey, TValue>>(services =>
@@ -70,10 +67,7 @@ public static partial class KafkaClientExtensions
         Bind(builder.Configuration, ConsumerSection, connectionName, settings, settings.Config);
         settings.ConnectionString = builder.Configuration.GetConnectionString(connectionName) ?? settings.ConnectionString;
         configureSettings?.Invoke(settings);
-        if (settings.ConnectionString is not null)
-        {
-            settings.Config.BootstrapServers = settings.ConnectionString;
-        }
+        ApplyDefaults(settings.Config, settings.ConnectionString);
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<IConsumer<TKey, TValue>>(services =>
@@ -92,6 +86,19 @@ public static partial class KafkaClientExtensions
         }
 
         return builder;
+    }
+
+    private static void ApplyDefaults(ClientConfig config, string? connectionString)
+    {
+        if (connectionString is not null)
+        {
+            config.BootstrapServers = connectionString;
+        }
+
+        // A broker that stops answering without closing its connections (a network partition; the mock cluster's
+        // outage) holds requests in flight until this timeout, 60 s by default, before librdkafka reconnects: with
+        // 10 s the outbox relay and the writer resume seconds after the broker is back, not a minute later.
+        config.SocketTimeoutMs ??= 10_000;
     }
 
     private static void Bind(IConfiguration configuration, string sectionName, string connectionName, object settings, ClientConfig config)

@@ -32,10 +32,6 @@ public static class Extensions
             // A delivery that has not succeeded in this time fails back to the relay, which keeps the event
             // in the outbox and sends it again.
             settings.Config.MessageTimeoutMs ??= 30_000;
-            // A broker that stops answering without closing its connections (a partition; the mock cluster's
-            // outage) holds the requests in flight until this timeout, 60 s by default, before librdkafka
-            // reconnects: with 10 s the outbox drains seconds after the broker is back, not a minute or two.
-            settings.Config.SocketTimeoutMs ??= 10_000;
         });
 
         builder.Services.AddOptions<LockoutPolicy>()
