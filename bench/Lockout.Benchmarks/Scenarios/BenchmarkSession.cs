@@ -105,38 +105,9 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
             problems.Add("No request was started and answered inside the measured window.");
         }
 
-        var result = new ScenarioResult(
-            Hashing: hash.Name,
-            Scenario: spec.Scenario,
-            System: system.Name,
-            Clients: spec.Clients,
-            Requests: outcome.Measured,
-            MeasuredSeconds: outcome.MeasuredDuration.TotalSeconds,
-            RequestsPerSecond: outcome.RequestsPerSecond,
-            P50Ms: outcome.Latency.P50Ms,
-            P99Ms: outcome.Latency.P99Ms,
-            P999Ms: outcome.Latency.P999Ms,
-            Ok: outcome.Ok,
-            Unauthorized: outcome.Unauthorized,
-            Locked: outcome.Locked,
-            OtherStatus: outcome.OtherStatus,
-            Errors: outcome.Errors,
-            Verifications: audit.Verifications,
-            MaxVerificationsPerAccount: audit.MaxVerificationsPerAccount,
-            DbTransactionsPerSecond: database.Transactions / activeSeconds,
-            DbRowWritesPerSecond: database.RowWrites / activeSeconds,
-            LockedAccounts: audit.LockedAccounts,
-            LockRows: audit.LockRows,
-            PeakLocksPerSecond: audit.PeakLocksPerSecond,
-            CatchUpSeconds: audit.CatchUp.TotalSeconds,
-            LockLatencyP50Ms: audit.LockLatencyP50Ms,
-            LockLatencyP99Ms: audit.LockLatencyP99Ms,
-            Resources: usage.Roles,
-            MachineCores: usage.MachineCores,
-            OutsideCores: usage.OutsideCores,
-            Problems: problems,
-            Notes: notes,
-            Generator: outcome.Generator);
+        var result = Result(
+            spec.Scenario, system, spec.Clients, outcome, outcome.MeasuredDuration.TotalSeconds, outcome.RequestsPerSecond,
+            audit, database, activeSeconds, usage, problems, notes);
         ResultsConsole.WriteRunLine(result, runTime.Elapsed);
         return result;
     }
@@ -204,7 +175,7 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
             appendedAt = await AnsiConsole.Status().StartAsync(
                 Markup.Escape($"{label}: appending {events:N0} LOCKED events to the outbox"),
                 _ => LockoutOutboxInjector.AppendLocksAsync(lockout.RedisConnectionString, accounts, cancellationToken));
-            if (frozen is not null)
+            if (writerFrozen)
             {
                 await AnsiConsole.Status().StartAsync(
                     Markup.Escape($"{label}: the relay moves them to Kafka (writer stopped)"),
@@ -240,26 +211,48 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
             ? $"appended in {appendSeconds:0.00} s; all rows committed {audit.CatchUp.TotalSeconds:0.00} s after the last append"
             : $"appended and relayed to Kafka in {relaySeconds:0.00} s with the writer stopped; then first to last row in {audit.LockSpan.TotalSeconds:0.00} s, all committed {audit.CatchUp.TotalSeconds:0.00} s after the writer was let go";
 
-        var result = new ScenarioResult(
+        // No password is verified in a drain: the audit's count (one per lock) does not apply.
+        var result = Result(
+            label, lockout, clients: 0, outcome, drainSeconds, events / drainSeconds,
+            audit with { Verifications = 0, MaxVerificationsPerAccount = 0 }, database, drainSeconds, usage, audit.Problems, [note]);
+        ResultsConsole.WriteRunLine(result, runTime.Elapsed);
+        return result;
+    }
+
+    /// <param name="activeSeconds">What the database's transactions and row writes are counted over.</param>
+    private ScenarioResult Result(
+        string scenario,
+        ILoginSystem system,
+        int clients,
+        LoadOutcome outcome,
+        double measuredSeconds,
+        double requestsPerSecond,
+        RunAudit audit,
+        DatabaseCounters database,
+        double activeSeconds,
+        ResourceUsage usage,
+        IReadOnlyList<string> problems,
+        IReadOnlyList<string> notes) =>
+        new(
             Hashing: hash.Name,
-            Scenario: label,
-            System: lockout.Name,
-            Clients: 0,
-            Requests: events,
-            MeasuredSeconds: drainSeconds,
-            RequestsPerSecond: events / drainSeconds,
-            P50Ms: double.NaN,
-            P99Ms: double.NaN,
-            P999Ms: double.NaN,
-            Ok: 0,
-            Unauthorized: 0,
-            Locked: 0,
-            OtherStatus: 0,
-            Errors: 0,
-            Verifications: 0,
-            MaxVerificationsPerAccount: 0,
-            DbTransactionsPerSecond: database.Transactions / drainSeconds,
-            DbRowWritesPerSecond: database.RowWrites / drainSeconds,
+            Scenario: scenario,
+            System: system.Name,
+            Clients: clients,
+            Requests: outcome.Measured,
+            MeasuredSeconds: measuredSeconds,
+            RequestsPerSecond: requestsPerSecond,
+            P50Ms: outcome.Latency.P50Ms,
+            P99Ms: outcome.Latency.P99Ms,
+            P999Ms: outcome.Latency.P999Ms,
+            Ok: outcome.Ok,
+            Unauthorized: outcome.Unauthorized,
+            Locked: outcome.Locked,
+            OtherStatus: outcome.OtherStatus,
+            Errors: outcome.Errors,
+            Verifications: audit.Verifications,
+            MaxVerificationsPerAccount: audit.MaxVerificationsPerAccount,
+            DbTransactionsPerSecond: database.Transactions / activeSeconds,
+            DbRowWritesPerSecond: database.RowWrites / activeSeconds,
             LockedAccounts: audit.LockedAccounts,
             LockRows: audit.LockRows,
             PeakLocksPerSecond: audit.PeakLocksPerSecond,
@@ -269,12 +262,9 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
             Resources: usage.Roles,
             MachineCores: usage.MachineCores,
             OutsideCores: usage.OutsideCores,
-            Problems: audit.Problems,
-            Notes: [note],
-            Generator: LoadGenerator.None);
-        ResultsConsole.WriteRunLine(result, runTime.Elapsed);
-        return result;
-    }
+            Problems: problems,
+            Notes: notes,
+            Generator: outcome.Generator);
 
     public static PasswordSet PasswordsFor(HashSetting hash)
     {
