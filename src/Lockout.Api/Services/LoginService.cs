@@ -31,9 +31,10 @@ public sealed partial class LoginService(
             return Answer(LoginOutcome.Locked);
         }
 
-        if (reservation.Status == ReservationStatus.BudgetExhausted)
+        if (reservation.Status != ReservationStatus.Reserved)
         {
-            // Not remembered: the attempts in flight may end in a right password, and then the account is open.
+            // The budget is spent (any status but Reserved refuses). Not remembered: the attempts in flight may end
+            // in a right password, and then the account is open.
             return Answer(LoginOutcome.Locked);
         }
 
