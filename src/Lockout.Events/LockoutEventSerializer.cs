@@ -9,7 +9,7 @@ namespace Lockout.Events;
 /// </summary>
 public static class LockoutEventSerializer
 {
-    public const int MaxUsernameLength = 256;
+    public const int MaxUsernameLength = UsernameNormalizer.MaxLength;
 
     public static byte[] Serialize(LockoutEvent lockoutEvent) =>
         JsonSerializer.SerializeToUtf8Bytes(lockoutEvent, LockoutEventJsonContext.Default.LockoutEvent);
@@ -46,6 +46,8 @@ public static class LockoutEventSerializer
             { EventId: var id } when id == Guid.Empty => "eventId is missing or empty.",
             { Username: null or "" } => "username is missing or empty.",
             { Username.Length: > MaxUsernameLength } => $"username is longer than {MaxUsernameLength} characters.",
+            { Username: var name } when !UsernameNormalizer.IsNormalized(name) =>
+                "username is not a normalized username (control characters, noncharacters, or not in its normalized form).",
             { Type: not (LockoutEventType.Locked or LockoutEventType.Unlocked) } => "type is not LOCKED or UNLOCKED.",
             { OccurredAt: var at } when at == default => "occurredAt is missing.",
             { Attempts: < 0 } => "attempts is negative.",

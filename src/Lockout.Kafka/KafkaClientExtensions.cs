@@ -119,11 +119,15 @@ public static partial class KafkaClientExtensions
             return;
         }
 
+        // One check (and one admin client) for the life of the host, disposed with it. A registration whose factory
+        // built a new check for every health run leaked an admin client, five threads, per /health call.
+        builder.Services.AddKeyedSingleton(name, (_, _) => new KafkaBrokerHealthCheck(bootstrapServers));
+
         // Degraded, not Unhealthy: Lockout is built to ride out a broker outage (the outbox holds lock events,
         // the writer waits), so an outage must not take the service out of rotation.
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             name,
-            _ => new KafkaBrokerHealthCheck(bootstrapServers),
+            services => services.GetRequiredKeyedService<KafkaBrokerHealthCheck>(name),
             HealthStatus.Degraded,
             ["kafka"]));
     }

@@ -24,7 +24,11 @@ public static class KafkaTelemetry
     /// Starts a <c>send</c> span for one message.
     /// </summary>
     /// <param name="parent">The context the message was created in, which may be an earlier request's (an outbox relays later).</param>
-    public static Activity? StartSend(string topic, ActivityContext parent, string? messageKey = null)
+    /// <remarks>
+    /// The message key is left out on purpose (the conventions' <c>messaging.kafka.message.key</c>): Lockout's keys are
+    /// usernames, and traces must not become a list of the accounts under attack.
+    /// </remarks>
+    public static Activity? StartSend(string topic, ActivityContext parent)
     {
         var activity = Source.StartActivity($"send {topic}", ActivityKind.Producer, parent);
         if (activity is { IsAllDataRequested: true })
@@ -33,10 +37,6 @@ public static class KafkaTelemetry
             activity.SetTag("messaging.operation.type", "send");
             activity.SetTag("messaging.operation.name", "send");
             activity.SetTag("messaging.destination.name", topic);
-            if (messageKey is not null)
-            {
-                activity.SetTag("messaging.kafka.message.key", messageKey);
-            }
         }
 
         return activity;

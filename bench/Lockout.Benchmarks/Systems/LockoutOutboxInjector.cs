@@ -1,17 +1,20 @@
 using System.Globalization;
+using Lockout.Api.Redis;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Lockout.Benchmarks.Systems;
 
 /// <summary>
-/// Appends LOCKED events straight to Lockout's Redis outbox, in the format record_failure.lua writes
+/// Appends LOCKED events straight to Lockout's Redis outbox, in each account's bucket and the format record_failure.lua writes
 /// (src/Lockout.Api/Services/Scripts): a burst of decided locks for the relay and the writer to drain, faster than
 /// the API could decide them on two cores.
 /// </summary>
 internal static class LockoutOutboxInjector
 {
-    private const string StreamKey = "lockout:outbox";
     private const int PipelineDepth = 5000;
+
+    private static readonly LockoutKeyspace Keyspace = new(Options.Create(new LockoutRedisOptions()));
 
     /// <summary>Waits until the relay has moved every entry to Kafka (it deletes an entry once Kafka acknowledged it).</summary>
     public static async Task WaitUntilRelayedAsync(string redisConnectionString, TimeSpan timeout, CancellationToken cancellationToken)
@@ -19,7 +22,7 @@ internal static class LockoutOutboxInjector
         await using var redis = await ConnectionMultiplexer.ConnectAsync(redisConnectionString);
         var database = redis.GetDatabase();
         var deadline = DateTime.UtcNow + timeout;
-        while (await database.StreamLengthAsync(StreamKey) > 0)
+        while ((await Task.WhenAll(Keyspace.AllBuckets.Select(bucket => database.StreamLengthAsync(LockoutKeyspace.Outbox(bucket))))).Sum() > 0)
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -41,7 +44,7 @@ internal static class LockoutOutboxInjector
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
             var batch = database.CreateBatch();
             var appends = Enumerable.Range(start, Math.Min(PipelineDepth, accounts.Count - start))
-                .Select(i => batch.StreamAddAsync(StreamKey,
+                .Select(i => batch.StreamAddAsync(Keyspace.Account(accounts.NormalizedUsername(i)).Outbox,
                 [
                     new("eventId", Guid.CreateVersion7().ToString()),
                     new("type", "LOCKED"),
@@ -55,6 +58,8 @@ internal static class LockoutOutboxInjector
                 .ToList();
             batch.Execute();
             await Task.WhenAll(appends);
+            // As the scripts do after appending: wake the relays.
+            await Task.WhenAll(Keyspace.AllBuckets.Select(bucket => database.PublishAsync(LockoutKeyspace.WakeChannel, bucket)));
         }
 
         return DateTime.UtcNow;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Lockout.Api.Security;
 using Lockout.Api.Services;
 using Lockout.Api.Telemetry;
+using Lockout.Events;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Lockout.Api.Apis;
@@ -14,6 +15,7 @@ public static class AdminApi
     {
         var admin = app.MapGroup("/admin/users")
             .RequireAuthorization(AdminApiKeyHandler.PolicyName)
+            .WithRequestSizeLimit(Credentials.MaxBodyBytes)
             .WithTags("Admin");
 
         admin.MapPost("/", CreateUserAsync).ProducesValidationProblem();
@@ -39,7 +41,7 @@ public static class AdminApi
     }
 
     public static async Task<Ok<LockoutStatusResponse>> GetLockoutAsync(
-        [MaxLength(Credentials.MaxUsernameLength)] string username,
+        [ValidUsername] string username,
         GuessBudget budget,
         UserRepository users,
         CancellationToken cancellationToken)
@@ -62,7 +64,7 @@ public static class AdminApi
     }
 
     public static async Task<Accepted<UnlockResponse>> UnlockAsync(
-        [MaxLength(Credentials.MaxUsernameLength)] string username,
+        [ValidUsername] string username,
         GuessBudget budget,
         LockedAccountCache lockedAccounts,
         LockoutApiMetrics metrics)
@@ -76,7 +78,7 @@ public static class AdminApi
     }
 
     public static async Task<Ok<AuditEventResponse[]>> ListEventsAsync(
-        [MaxLength(Credentials.MaxUsernameLength)] string username,
+        [ValidUsername] string username,
         UserRepository users,
         CancellationToken cancellationToken)
     {
@@ -90,7 +92,7 @@ public static class AdminApi
 }
 
 public sealed record CreateUserRequest(
-    [property: Required, StringLength(Credentials.MaxUsernameLength), NoControlCharacters] string Username,
+    [property: Required, StringLength(Credentials.MaxUsernameLength), ValidUsername] string Username,
     [property: Required, StringLength(Credentials.MaxPasswordLength, MinimumLength = 1)] string Password);
 
 public sealed record UserCreatedResponse(string Username);

@@ -3,22 +3,30 @@ using Lockout.Events;
 
 namespace Lockout.Api.Apis;
 
-/// <summary>Limits on what a username or password may be.</summary>
+/// <summary>Limits on what a username, a password or a request body may be.</summary>
 public static class Credentials
 {
-    public const int MaxUsernameLength = LockoutEventSerializer.MaxUsernameLength;
+    public const int MaxUsernameLength = UsernameNormalizer.MaxLength;
 
     /// <summary>Bounds the hashing work one request can ask for.</summary>
     public const int MaxPasswordLength = 1024;
+
+    /// <summary>
+    /// The largest body a credentials request may have: a username and a password at their limits, escaped, fit in it.
+    /// A larger body is refused with 413 before it is read.
+    /// </summary>
+    public const long MaxBodyBytes = 16 * 1024;
 }
 
-/// <summary>Rejects strings with control characters (a username with a newline or NUL is no one's name).</summary>
+/// <summary>
+/// Accepts only a username that normalizes (see <see cref="UsernameNormalizer"/>): anything else is answered 400
+/// before it reaches the code that would normalize it.
+/// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter | AttributeTargets.Field)]
-public sealed class NoControlCharactersAttribute : ValidationAttribute
+public sealed class ValidUsernameAttribute : ValidationAttribute
 {
-    public NoControlCharactersAttribute() : base("The {0} field must not contain control characters.")
-    {
-    }
-
-    public override bool IsValid(object? value) => value is not string text || !text.Any(char.IsControl);
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) =>
+        value is not string username || UsernameNormalizer.TryNormalize(username, out _, out var problem)
+            ? ValidationResult.Success
+            : new ValidationResult(problem, validationContext.MemberName is { } member ? [member] : null);
 }

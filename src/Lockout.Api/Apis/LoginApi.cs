@@ -13,6 +13,7 @@ public static class LoginApi
         app.MapPost("/login", LoginAsync)
             .WithName("Login")
             .WithSummary("Signs a user in, counting failed attempts and locking the account at the limit.")
+            .WithRequestSizeLimit(Credentials.MaxBodyBytes)
             .ProducesValidationProblem();
 
         return app;
@@ -35,7 +36,7 @@ public static class LoginApi
 }
 
 public sealed record LoginRequest(
-    [property: Required, StringLength(Credentials.MaxUsernameLength), NoControlCharacters] string Username,
+    [property: Required, StringLength(Credentials.MaxUsernameLength), ValidUsername] string Username,
     [property: Required, StringLength(Credentials.MaxPasswordLength)] string Password);
 
 public sealed record LoginResponse(string Outcome);

@@ -1,3 +1,4 @@
+using Lockout.Api.Services;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Lockout.Api.Apis;
@@ -19,6 +20,10 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             // The attempt was not counted (its reservation was given back), so retrying is safe.
             StackExchange.Redis.RedisException or Npgsql.NpgsqlException or TimeoutException =>
                 (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable.", "A data store Lockout depends on did not answer; retry shortly."),
+
+            // Kafka has been away long enough for the outbox to fill; the decision was not taken and nothing counted.
+            OutboxFullException =>
+                (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable.", "Lock decisions cannot be recorded right now; retry shortly."),
 
             _ => (0, "", ""),
         };

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Lockout.Api.Apis;
 using Lockout.Api.Outbox;
+using Lockout.Api.Redis;
 using Lockout.Api.Security;
 using Lockout.Api.Services;
 using Lockout.Api.Telemetry;
@@ -20,7 +21,13 @@ public static class Extensions
     {
         // Completions on the thread pool rather than StackExchange.Redis's own socket threads: fewer context
         // switches per login, which is most of what a refused login costs.
-        builder.AddRedisClient(RedisConnection, configureOptions: options => options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool);
+        builder.AddRedisClient(RedisConnection, configureOptions: options =>
+        {
+            options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool;
+            // A paused or unreachable Redis must cost a login a quick 503, not the default 5 s wait.
+            options.AsyncTimeout = builder.Configuration.GetValue("Lockout:Redis:CommandTimeoutMilliseconds", 1000);
+            options.AbortOnConnectFail = false;
+        });
         builder.AddNpgsqlDataSource(DatabaseConnection);
         builder.AddKafkaProducer<string, byte[]>(KafkaConnection, settings =>
         {
@@ -39,6 +46,10 @@ public static class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddOptions<OutboxRelayOptions>().BindConfiguration(OutboxRelayOptions.SectionName);
+        builder.Services.AddOptions<LockoutRedisOptions>()
+            .BindConfiguration(LockoutRedisOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddOptions<PasswordHasherOptions>().BindConfiguration("Lockout:PasswordHasher");
 
         builder.Services.AddSingleton(TimeProvider.System);
@@ -48,6 +59,8 @@ public static class Extensions
         builder.Services.AddSingleton<PasswordVerifier>();
         builder.Services.AddSingleton<UserRepository>();
         builder.Services.AddSingleton<LoginService>();
+        builder.Services.AddSingleton<LockoutKeyspace>();
+        builder.Services.AddSingleton<OutboxConnection>();
         builder.Services.AddSingleton<LockoutOutbox>();
         builder.Services.AddHostedService<OutboxRelay>();
 

@@ -1,69 +1,101 @@
 using System.Diagnostics.CodeAnalysis;
+using Lockout.Api.Redis;
+using Lockout.Api.Services;
 using Lockout.Events;
 using StackExchange.Redis;
 
 namespace Lockout.Api.Outbox;
 
 /// <summary>
-/// Lock events waiting to reach Kafka: a Redis stream appended to by the guess-budget scripts in the same
-/// atomic step that decides a lock, and drained by <see cref="OutboxRelay"/> through a consumer group.
+/// Lock events waiting to reach Kafka: one Redis stream per bucket, appended to by the guess-budget scripts in the
+/// same atomic step that decides a lock, and drained by <see cref="OutboxRelay"/>.
 /// </summary>
 /// <remarks>
-/// An entry leaves the stream only after Kafka acknowledged it. A relay that dies keeps its entries
-/// pending in the group; another relay claims them once they have been idle for a while.
+/// An entry leaves its stream only once Kafka acknowledged it, or once it is parked because Kafka refuses it for good.
+/// One relay at a time drains a bucket (see <see cref="RelayMembership"/>), so a stream is read from its start.
 /// </remarks>
-public sealed class LockoutOutbox(IConnectionMultiplexer redis)
+public sealed class LockoutOutbox(OutboxConnection connection, LockoutKeyspace keyspace)
 {
-    public const string StreamKey = "lockout:outbox";
-    public const string RelayGroup = "outbox-relay";
+    /// <summary>Parked entries kept per bucket; the oldest go first beyond it.</summary>
+    public const int ParkedEntriesPerBucket = 10_000;
 
-    private IDatabase Database => redis.GetDatabase();
+    private static readonly RedisScript HeartbeatScript = new("""
+        -- Records a relay as alive until now + ttl (Redis's clock) and returns every relay alive.
+        -- KEYS: relays; ARGV: instance, ttl_ms
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+        redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+        redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+        return redis.call('ZRANGE', KEYS[1], 0, -1)
+        """);
 
-    public async Task EnsureRelayGroupAsync()
-    {
-        try
-        {
-            // "0": a group created after entries were appended must still relay them.
-            await Database.StreamCreateConsumerGroupAsync(StreamKey, RelayGroup, StreamPosition.Beginning, createStream: true);
-        }
-        catch (RedisServerException exception) when (exception.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
-        {
-        }
-    }
+    public int Buckets => keyspace.Buckets;
 
-    /// <summary>Entries no relay has read yet.</summary>
-    public Task<StreamEntry[]> ReadNewAsync(string consumer, int count) =>
-        Database.StreamReadGroupAsync(StreamKey, RelayGroup, consumer, StreamPosition.NewMessages, count);
-
-    /// <summary>Entries this consumer read (or claimed) but has not acknowledged.</summary>
-    public Task<StreamEntry[]> ReadPendingAsync(string consumer, int count) =>
-        Database.StreamReadGroupAsync(StreamKey, RelayGroup, consumer, StreamPosition.Beginning, count);
-
-    /// <summary>Takes over entries another relay read and left unacknowledged for <paramref name="minIdle"/>.</summary>
-    public async Task<int> ClaimAbandonedAsync(string consumer, TimeSpan minIdle, int count)
-    {
-        var result = await Database.StreamAutoClaimIdsOnlyAsync(StreamKey, RelayGroup, consumer, (long)minIdle.TotalMilliseconds, "0-0", count);
-        return result.ClaimedIds.Length;
-    }
+    /// <summary>The oldest entries of a bucket's stream.</summary>
+    public async Task<StreamEntry[]> ReadAsync(int bucket, int count) =>
+        await (await DatabaseAsync()).StreamRangeAsync(LockoutKeyspace.Outbox(bucket), "-", "+", count);
 
     /// <summary>Removes entries Kafka has acknowledged.</summary>
-    public async Task AcknowledgeAsync(RedisValue[] ids)
+    public async Task RemoveAsync(int bucket, RedisValue[] ids)
     {
-        if (ids.Length == 0)
+        if (ids.Length > 0)
         {
-            return;
+            await (await DatabaseAsync()).StreamDeleteAsync(LockoutKeyspace.Outbox(bucket), ids);
         }
+    }
 
-        var transaction = Database.CreateTransaction();
-        _ = transaction.StreamAcknowledgeAsync(StreamKey, RelayGroup, ids);
-        _ = transaction.StreamDeleteAsync(StreamKey, ids);
+    /// <summary>Moves an entry Kafka will never take to the bucket's parked stream, with the reason.</summary>
+    public async Task ParkAsync(int bucket, StreamEntry entry, string reason)
+    {
+        var fields = entry.Values
+            .Append(new NameValueEntry("parkedReason", reason))
+            .Append(new NameValueEntry("outboxEntryId", entry.Id))
+            .ToArray();
+        var transaction = (await DatabaseAsync()).CreateTransaction();
+        _ = transaction.StreamAddAsync(LockoutKeyspace.ParkedOutbox(bucket), fields, maxLength: ParkedEntriesPerBucket, useApproximateMaxLength: true);
+        _ = transaction.StreamDeleteAsync(LockoutKeyspace.Outbox(bucket), [entry.Id]);
         await transaction.ExecuteAsync();
     }
 
-    /// <summary>Entries not yet acknowledged by Kafka.</summary>
-    public Task<long> DepthAsync() => Database.StreamLengthAsync(StreamKey);
+    /// <summary>Events waiting in every bucket.</summary>
+    public async Task<long> DepthAsync()
+    {
+        var database = await DatabaseAsync();
+        var lengths = await Task.WhenAll(keyspace.AllBuckets.Select(bucket => database.StreamLengthAsync(LockoutKeyspace.Outbox(bucket))));
+        return lengths.Sum();
+    }
 
-    /// <summary>Reads an entry written by the Lua scripts.</summary>
+    /// <summary>Lengths of the given buckets' streams, fetched together.</summary>
+    public async Task<long[]> LengthsAsync(IReadOnlyList<int> buckets)
+    {
+        var database = await DatabaseAsync();
+        return await Task.WhenAll(buckets.Select(bucket => database.StreamLengthAsync(LockoutKeyspace.Outbox(bucket))));
+    }
+
+    /// <summary>Says this relay is alive for <paramref name="ttl"/>; returns every relay alive, this one included.</summary>
+    public async Task<string[]> HeartbeatAsync(string instance, TimeSpan ttl)
+    {
+        var result = await HeartbeatScript.EvaluateAsync(await DatabaseAsync(), [LockoutKeyspace.RelaysKey], [instance, (long)ttl.TotalMilliseconds]);
+        return ((RedisValue[]?)result ?? []).Select(value => value.ToString()).ToArray();
+    }
+
+    /// <summary>Calls <paramref name="wake"/> with a bucket each time a script appends to its outbox.</summary>
+    public async Task SubscribeAsync(Action<int> wake)
+    {
+        var subscriber = (await connection.GetAsync()).GetSubscriber();
+        await subscriber.SubscribeAsync(LockoutKeyspace.WakeChannel, (_, message) =>
+        {
+            if (message.TryParse(out int bucket))
+            {
+                wake(bucket);
+            }
+        });
+    }
+
+    private async Task<IDatabase> DatabaseAsync() => (await connection.GetAsync()).GetDatabase();
+
+    /// <summary>Reads an entry written by the Lua scripts; false when it is not a lock event.</summary>
     public static bool TryParse(StreamEntry entry, [NotNullWhen(true)] out OutboxMessage? message)
     {
         message = null;

@@ -1,3 +1,4 @@
+using Lockout.Events;
 namespace Lockout.Api.Services;
 
 /// <summary>In Development, creates the seed's user <c>john</c> / <c>password123</c> if absent.</summary>

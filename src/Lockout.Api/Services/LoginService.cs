@@ -1,3 +1,4 @@
+using Lockout.Events;
 using System.Diagnostics;
 using Lockout.Api.Telemetry;
 
@@ -49,6 +50,12 @@ public sealed partial class LoginService(
             throw;
         }
 
+        if (reservation.PendingVersion > 0)
+        {
+            // Redis keeps its last decision until the database shows it; this read may be the one that does.
+            await budget.ConfirmAppliedAsync(normalizedUsername, user?.LockVersion);
+        }
+
         // The database's lock wins over Redis only when it is newer than anything Redis decided: after Redis
         // lost its state (nobody is unlocked by that), but not while an admin's unlock is still on its way.
         if (user is not null && user.IsLockedAt(clock.GetUtcNow()) && user.LockVersion > reservation.Version)
@@ -67,7 +74,7 @@ public sealed partial class LoginService(
             return Answer(await budget.RecordSuccessAsync(reservation) ? LoginOutcome.Success : LoginOutcome.Locked);
         }
 
-        var failure = await budget.RecordFailureAsync(reservation, Activity.Current?.Id);
+        var failure = await budget.RecordFailureAsync(reservation, knownUser: user is not null, Activity.Current?.Id);
         if (failure.Status == FailureStatus.LockedNow)
         {
             metrics.AccountLocked();

@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
+using Lockout.Api.Redis;
 using Lockout.Api.Services;
+using Microsoft.Extensions.Options;
 
 namespace Lockout.Api.Telemetry;
 
@@ -14,9 +16,10 @@ public sealed class LockoutApiMetrics
     private readonly Counter<long> _unlocks;
     private readonly Counter<long> _relayed;
     private readonly Counter<long> _produceFailures;
+    private readonly Counter<long> _parked;
     private long _outboxDepth;
 
-    public LockoutApiMetrics(IMeterFactory meterFactory)
+    public LockoutApiMetrics(IMeterFactory meterFactory, IOptions<LockoutRedisOptions> redisOptions)
     {
         var meter = meterFactory.Create(MeterName);
         _loginAttempts = meter.CreateCounter<long>("lockout.login.attempts", "{attempt}", "Login attempts answered, by outcome.");
@@ -25,7 +28,10 @@ public sealed class LockoutApiMetrics
         _unlocks = meter.CreateCounter<long>("lockout.unlocks", "{unlock}", "Accounts unlocked by an admin.");
         _relayed = meter.CreateCounter<long>("lockout.outbox.relayed", "{event}", "Lock events Kafka acknowledged.");
         _produceFailures = meter.CreateCounter<long>("lockout.outbox.produce_failures", "{event}", "Lock events Kafka did not acknowledge; they stay in the outbox and are retried.");
-        meter.CreateObservableGauge("lockout.outbox.depth", () => Volatile.Read(ref _outboxDepth), "{event}", "Lock events waiting in Redis to reach Kafka.");
+        _parked = meter.CreateCounter<long>("lockout.outbox.parked", "{event}", "Outbox entries Kafka refused for good, parked in Redis with the reason.");
+        meter.CreateObservableGauge("lockout.outbox.depth", () => Volatile.Read(ref _outboxDepth), "{event}", "Lock events waiting in Redis to reach Kafka (in the buckets this instance's relay drains).");
+        var capacity = redisOptions.Value.OutboxCapacity;
+        meter.CreateObservableGauge("lockout.outbox.capacity", () => capacity, "{event}", "Lock events the outbox may hold; at the capacity, decisions that would add one get 503.");
     }
 
     public void LoginAttempted(LoginOutcome outcome) =>
@@ -40,6 +46,8 @@ public sealed class LockoutApiMetrics
     public void EventsRelayed(int count) => _relayed.Add(count);
 
     public void ProduceFailed(int count) => _produceFailures.Add(count);
+
+    public void EntryParked() => _parked.Add(1);
 
     public void OutboxDepthObserved(long depth) => Volatile.Write(ref _outboxDepth, depth);
 

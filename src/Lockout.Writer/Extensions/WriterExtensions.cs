@@ -40,11 +40,12 @@ public static class WriterExtensions
                 var metrics = services.GetRequiredService<LockoutWriterMetrics>();
                 consumer.SetStatisticsHandler((_, json) =>
                 {
-                    if (LockoutEventConsumer.ReadConsumerLag(json) is { } lag)
+                    if (ConsumerLagStatistics.Read(json) is { } lag)
                     {
                         metrics.ConsumerLagObserved(lag);
                     }
                 });
+                services.GetRequiredService<RebalanceListener>().Attach(consumer);
             });
 
         builder.AddKafkaProducer<byte[]?, byte[]?>(KafkaConnection, settings =>
@@ -59,6 +60,7 @@ public static class WriterExtensions
         builder.Services.AddSingleton<LockoutWriterMetrics>();
         builder.Services.AddSingleton<LockoutEventWriter>();
         builder.Services.AddSingleton<DeadLetterPublisher>();
+        builder.Services.AddSingleton<RebalanceListener>();
 
         builder.Services.AddSingleton<DatabaseSchema>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DatabaseSchema>());

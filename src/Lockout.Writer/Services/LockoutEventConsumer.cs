@@ -1,40 +1,47 @@
-using System.Diagnostics;
-using System.Text.Json;
+using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Lockout.Events;
-using Lockout.Kafka;
 using Lockout.Writer.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Lockout.Writer.Services;
 
 /// <summary>
-/// Consumes <c>lockout-events</c> in order per partition and applies them in batches: unreadable events to the
-/// dead-letter topic, the rest in one database transaction, and only then the offsets.
+/// Consumes <c>lockout-events</c> and hands each assigned partition's messages, in order, to its own
+/// <see cref="PartitionWriter"/>; commits each partition's offsets once its writer has put them in the database.
 /// </summary>
 /// <remarks>
-/// Offsets are committed after the database commit, so a crash re-delivers the uncommitted batch; the writer
-/// applies each event id once, so re-delivery changes nothing. A database or broker outage pauses the loop
-/// with backoff; nothing is committed until it has been written.
+/// One thread consumes (librdkafka's consumer is used from one thread); the partitions are written concurrently, a
+/// connection each, so a partition held up by a database problem or a backlog does not hold up the others. A partition
+/// whose writer falls behind is paused until it catches up, which bounds the memory a backlog takes. Before a partition
+/// moves to another writer instance, its batch in flight is finished and committed; what was fetched but not written
+/// is consumed again by the new owner and recognised as already recorded if it was.
 /// </remarks>
 public sealed partial class LockoutEventConsumer(
     IConsumer<byte[]?, byte[]?> consumer,
+    RebalanceListener rebalances,
     LockoutEventWriter writer,
     DeadLetterPublisher deadLetters,
     DatabaseSchema schema,
     LockoutWriterMetrics metrics,
     TimeProvider clock,
     IOptions<LockoutWriterOptions> options,
+    ILoggerFactory loggers,
     ILogger<LockoutEventConsumer> logger) : BackgroundService
 {
     public const string ActivitySourceName = "Lockout.Writer";
-    private static readonly ActivitySource Source = new(ActivitySourceName);
-    private const int MaxSpanLinks = 128;
+
+    /// <summary>How long a partition's batch in flight may take to finish when the partition is taken away.</summary>
+    private static readonly TimeSpan HandOverGrace = TimeSpan.FromSeconds(10);
 
     private readonly LockoutWriterOptions _options = options.Value;
+    private readonly Dictionary<TopicPartition, PartitionWriter> _writers = [];
+    private readonly HashSet<TopicPartition> _paused = [];
+    private readonly ConcurrentQueue<TopicPartitionOffset> _completed = new();
 
-    // Consume blocks its thread; give the loop its own rather than hold up the host's start.
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() => RunAsync(stoppingToken), CancellationToken.None);
+    // Consume blocks its thread; the loop gets a thread of its own rather than one of the pool's.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => RunAsync(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
 
     private async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -47,214 +54,170 @@ public sealed partial class LockoutEventConsumer(
             return;
         }
 
+        rebalances.Assigned = Assign;
+        rebalances.Revoked = partitions => Release(partitions, HandOverGrace, commit: true);
+        rebalances.Lost = partitions => Release(partitions, TimeSpan.Zero, commit: false);
         consumer.Subscribe(LockoutTopics.Events);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var batch = CollectBatch();
-                if (batch.Count > 0)
-                {
-                    // Once collected, a batch is finished even when shutdown is requested meanwhile; only an
-                    // outage during shutdown abandons it (uncommitted, so it is consumed again later).
-                    await ProcessAsync(batch, stoppingToken);
-                }
+                ConsumeOnce();
             }
         }
         finally
         {
+            Release([.. _writers.Keys], HandOverGrace, commit: true);
             // Leaves the group now, so the partitions move to another writer without waiting for a timeout.
             consumer.Close();
             LogStopped(logger);
         }
     }
 
-    /// <summary>Waits briefly for one message, then takes whatever else is already fetched.</summary>
-    private List<ConsumeResult<byte[]?, byte[]?>> CollectBatch()
+    /// <summary>Waits briefly for a message and hands it to its partition's writer; commits what the writers finished.</summary>
+    private void ConsumeOnce()
     {
-        var batch = new List<ConsumeResult<byte[]?, byte[]?>>();
-        ConsumeResult<byte[]?, byte[]?>? first;
         try
         {
-            first = consumer.Consume(_options.PollTimeout);
+            if (consumer.Consume(_options.PollTimeout) is { } message && _writers.TryGetValue(message.TopicPartition, out var partitionWriter))
+            {
+                partitionWriter.Enqueue(message);
+                if (partitionWriter.Backlog >= 2 * _options.MaxBatchSize && _paused.Add(message.TopicPartition))
+                {
+                    consumer.Pause([message.TopicPartition]);
+                }
+            }
+
+            CommitCompleted();
+            ResumeCaughtUp();
         }
-        catch (ConsumeException exception) when (!exception.Error.IsFatal)
+        catch (KafkaException exception) when (!exception.Error.IsFatal)
         {
-            // For instance the topic does not exist yet on a fresh broker; librdkafka keeps trying.
+            // For instance the topic does not exist yet on a fresh broker, or the broker is away; librdkafka keeps trying.
             LogConsumeError(logger, exception.Error.Reason);
-            return batch;
         }
-
-        if (first is null)
+        catch (Exception exception) when (exception is not KafkaException)
         {
-            return batch;
+            LogUnexpected(logger, exception);
+            Thread.Sleep(_options.MaxRetryDelay);
         }
-
-        batch.Add(first);
-        while (batch.Count < _options.MaxBatchSize && consumer.Consume(TimeSpan.Zero) is { } next)
-        {
-            batch.Add(next);
-        }
-
-        return batch;
     }
 
-    private async Task ProcessAsync(List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken stoppingToken)
+    private void Assign(IReadOnlyList<TopicPartition> partitions)
     {
-        var started = Stopwatch.GetTimestamp();
-        var events = new List<ConsumedLockoutEvent>(batch.Count);
-        var processSpans = new List<Activity>(batch.Count);
-        var unreadable = new List<(ConsumeResult<byte[]?, byte[]?>, string)>();
-
-        var current = Activity.Current;
-        foreach (var consumed in batch)
+        foreach (var partition in partitions.Where(partition => !_writers.ContainsKey(partition)))
         {
-            var span = KafkaTelemetry.StartProcess(consumed.Topic, consumed.Message.Headers, consumed.Partition, consumed.Offset, _options.GroupId);
-            if (span is not null)
-            {
-                processSpans.Add(span);
-            }
+            _writers[partition] = new PartitionWriter(
+                partition, writer, deadLetters, metrics, _options, clock, loggers.CreateLogger<PartitionWriter>(), _completed.Enqueue);
+        }
 
-            if (LockoutEventSerializer.TryDeserialize(consumed.Message.Value, out var lockoutEvent, out var reason))
+        LogAssigned(logger, partitions.Count, _writers.Count);
+    }
+
+    /// <summary>Stops the partitions' writers (waiting for their batches in flight) and commits what they wrote.</summary>
+    private void Release(IReadOnlyList<TopicPartition> partitions, TimeSpan grace, bool commit)
+    {
+        var leaving = partitions.Where(_writers.ContainsKey).ToList();
+        Task.WaitAll([.. leaving.Select(partition => _writers[partition].StopAsync(grace))]);
+        if (commit)
+        {
+            CommitCompleted();
+        }
+
+        foreach (var partition in leaving)
+        {
+            _writers[partition].DisposeAsync().AsTask().Wait();
+            _writers.Remove(partition);
+            _paused.Remove(partition);
+        }
+    }
+
+    /// <summary>Commits, per partition, the offset after the last message its writer has applied.</summary>
+    private void CommitCompleted()
+    {
+        var latest = new Dictionary<TopicPartition, Offset>();
+        while (_completed.TryDequeue(out var completed))
+        {
+            // A partition that has left since can no longer be committed by this writer; its next owner re-reads it.
+            if (_writers.ContainsKey(completed.TopicPartition)
+                && (!latest.TryGetValue(completed.TopicPartition, out var offset) || completed.Offset > offset))
             {
-                var traceId = KafkaTelemetry.ExtractContext(consumed.Message.Headers).ActivityContext.TraceId;
-                events.Add(new ConsumedLockoutEvent(lockoutEvent, traceId == default ? null : traceId.ToHexString()));
-            }
-            else
-            {
-                span?.SetStatus(ActivityStatusCode.Error, reason);
-                unreadable.Add((consumed, reason));
+                latest[completed.TopicPartition] = completed.Offset;
             }
         }
 
-        Activity.Current = current;
+        if (latest.Count == 0)
+        {
+            return;
+        }
 
         try
         {
-            if (!await WriteWithRetryAsync(events, unreadable, processSpans, stoppingToken))
-            {
-                return;
-            }
-
-            CommitOffsets(batch);
-        }
-        finally
-        {
-            foreach (var span in processSpans)
-            {
-                span.Dispose();
-            }
-        }
-
-        metrics.BatchApplied(events.Count, Stopwatch.GetElapsedTime(started));
-    }
-
-    /// <summary>Dead-letters and writes the batch, retrying outages; false when shutdown interrupted the retries.</summary>
-    private async Task<bool> WriteWithRetryAsync(
-        List<ConsumedLockoutEvent> events,
-        List<(ConsumeResult<byte[]?, byte[]?> Message, string Reason)> unreadable,
-        List<Activity> processSpans,
-        CancellationToken stoppingToken)
-    {
-        var delay = _options.MinRetryDelay;
-        var deadLettered = unreadable.Count == 0;
-        while (true)
-        {
-            try
-            {
-                if (!deadLettered)
-                {
-                    await deadLetters.PublishAsync(unreadable, CancellationToken.None);
-                    deadLettered = true;
-                    metrics.DeadLettered(unreadable.Count);
-                    foreach (var (message, reason) in unreadable)
-                    {
-                        LogDeadLettered(logger, message.Partition.Value, message.Offset.Value, reason);
-                    }
-                }
-
-                if (events.Count > 0)
-                {
-                    await WriteAsync(events, processSpans);
-                }
-
-                return true;
-            }
-            catch (Exception exception) when (exception is Npgsql.NpgsqlException or KafkaException or TimeoutException)
-            {
-                LogWriteRetry(logger, delay.TotalSeconds, exception);
-                if (stoppingToken.IsCancellationRequested)
-                {
-                    return false;
-                }
-
-                try
-                {
-                    await Task.Delay(delay, clock, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return false;
-                }
-
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
-            }
-        }
-    }
-
-    private async Task WriteAsync(List<ConsumedLockoutEvent> events, List<Activity> processSpans)
-    {
-        // One transaction has one parent: it joins the trace of the batch's first event and links to the rest,
-        // as the messaging conventions suggest for batches. A lone event (the usual case) gets the whole path.
-        // Links stop at OpenTelemetry's default limit; beyond it the SDK would drop them anyway.
-        using var batchSpan = processSpans.Count == 0
-            ? Source.StartActivity("apply lockout-events batch")
-            : Source.StartActivity(
-                "apply lockout-events batch",
-                ActivityKind.Internal,
-                processSpans[0].Context,
-                links: processSpans.Skip(1).Take(MaxSpanLinks).Select(span => new ActivityLink(span.Context)));
-        batchSpan?.SetTag("lockout.batch.size", events.Count);
-
-        // No cancellation once started: a batch in flight is committed or rolled back by the database, never half-done.
-        var inserted = await writer.ApplyAsync(events, CancellationToken.None);
-
-        var committedAt = clock.GetUtcNow();
-        for (var i = 0; i < events.Count; i++)
-        {
-            if (inserted[i])
-            {
-                metrics.EventApplied(events[i].Event.Type, committedAt - events[i].Event.OccurredAt);
-            }
-            else
-            {
-                metrics.DuplicateSkipped();
-            }
-        }
-    }
-
-    private void CommitOffsets(List<ConsumeResult<byte[]?, byte[]?>> batch)
-    {
-        var offsets = batch
-            .GroupBy(result => result.TopicPartition)
-            .Select(partition => new TopicPartitionOffset(partition.Key, partition.Max(result => result.Offset.Value) + 1))
-            .ToList();
-        try
-        {
-            consumer.Commit(offsets);
+            consumer.Commit([.. latest.Select(pair => new TopicPartitionOffset(pair.Key, pair.Value))]);
         }
         catch (KafkaException exception)
         {
-            // The rows are committed; the offsets are not. The batch will be consumed again and recognised
-            // as already recorded, so this costs time, not correctness.
+            // The rows are committed; the offsets are not. The messages will be consumed again and recognised as
+            // already recorded, so this costs time, not correctness.
             LogCommitFailed(logger, exception);
         }
     }
 
-    /// <summary>Reads the consumer lag from librdkafka's statistics (set as the consumer's statistics handler).</summary>
-    public static long? ReadConsumerLag(string statisticsJson)
+    private void ResumeCaughtUp()
     {
-        using var document = JsonDocument.Parse(statisticsJson);
+        if (_paused.Count == 0)
+        {
+            return;
+        }
+
+        var caughtUp = _paused.Where(partition => _writers[partition].Backlog < _options.MaxBatchSize).ToList();
+        if (caughtUp.Count > 0)
+        {
+            consumer.Resume(caughtUp);
+            _paused.ExceptWith(caughtUp);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Committing offsets failed after the events were written; they will be consumed again and skipped as already recorded.")]
+    private static partial void LogCommitFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consuming lock events failed ({Reason}); retrying.")]
+    private static partial void LogConsumeError(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The lock event consumer met an unexpected error; it goes on.")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Assigned} partitions were assigned to this writer; it now applies {Partitions}.")]
+    private static partial void LogAssigned(ILogger logger, int assigned, int partitions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The lock event consumer stopped and left its group.")]
+    private static partial void LogStopped(ILogger logger);
+}
+
+/// <summary>Tuning of the writer; section <c>Lockout:Writer</c>.</summary>
+public sealed class LockoutWriterOptions
+{
+    public const string SectionName = "Lockout:Writer";
+
+    public string GroupId { get; set; } = "lockout-writer";
+
+    /// <summary>Most events in one database transaction.</summary>
+    public int MaxBatchSize { get; set; } = 1000;
+
+    /// <summary>How long one poll waits for a message; also bounds how fast shutdown and commits are noticed.</summary>
+    public TimeSpan PollTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    public TimeSpan MinRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>Reads the consumer lag from librdkafka's statistics (set as the consumer's statistics handler).</summary>
+public static class ConsumerLagStatistics
+{
+    public static long? Read(string statisticsJson)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(statisticsJson);
         if (!document.RootElement.TryGetProperty("topics", out var topics)
             || !topics.TryGetProperty(LockoutTopics.Events, out var topic)
             || !topic.TryGetProperty("partitions", out var partitions))
@@ -276,37 +239,4 @@ public sealed partial class LockoutEventConsumer(
 
         return known ? total : null;
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write a batch of lock events; retrying in {DelaySeconds} s. Nothing is committed until it is written.")]
-    private static partial void LogWriteRetry(ILogger logger, double delaySeconds, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Committing offsets failed after the batch was written; it will be consumed again and skipped as already recorded.")]
-    private static partial void LogCommitFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettered the message at partition {Partition} offset {Offset}: {Reason}")]
-    private static partial void LogDeadLettered(ILogger logger, int partition, long offset, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Consuming lock events failed ({Reason}); retrying.")]
-    private static partial void LogConsumeError(ILogger logger, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "The lock event consumer stopped and left its group.")]
-    private static partial void LogStopped(ILogger logger);
-}
-
-/// <summary>Tuning of the writer; section <c>Lockout:Writer</c>.</summary>
-public sealed class LockoutWriterOptions
-{
-    public const string SectionName = "Lockout:Writer";
-
-    public string GroupId { get; set; } = "lockout-writer";
-
-    /// <summary>Most events in one database transaction.</summary>
-    public int MaxBatchSize { get; set; } = 1000;
-
-    /// <summary>How long one poll waits for a first message; also bounds how fast shutdown is noticed.</summary>
-    public TimeSpan PollTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
-
-    public TimeSpan MinRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
-
-    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 }

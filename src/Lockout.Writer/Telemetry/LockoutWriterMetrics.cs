@@ -17,6 +17,7 @@ public sealed class LockoutWriterMetrics
     private readonly Counter<long> _applied;
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _retries;
     private long _consumerLag = -1;
 
     public LockoutWriterMetrics(IMeterFactory meterFactory)
@@ -30,7 +31,8 @@ public sealed class LockoutWriterMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _applied = meter.CreateCounter<long>("lockout.writer.events.applied", "{event}", "Lock events recorded in the database.");
         _duplicates = meter.CreateCounter<long>("lockout.writer.events.duplicates", "{event}", "Redelivered lock events that were already recorded.");
-        _deadLettered = meter.CreateCounter<long>("lockout.writer.dead_lettered", "{event}", "Unreadable events sent to the dead-letter topic.");
+        _deadLettered = meter.CreateCounter<long>("lockout.writer.dead_lettered", "{event}", "Events sent to the dead-letter topic: unreadable, or refused by the database.");
+        _retries = meter.CreateCounter<long>("lockout.writer.retries", "{retry}", "Batches that could not be written (the database or the broker was unavailable) and were tried again.");
         meter.CreateObservableGauge("lockout.writer.consumer_lag", ObserveLag, "{event}", "Events on the topic the writer has not consumed yet.");
     }
 
@@ -50,6 +52,8 @@ public sealed class LockoutWriterMetrics
     public void DuplicateSkipped() => _duplicates.Add(1);
 
     public void DeadLettered(int count) => _deadLettered.Add(count);
+
+    public void WriteRetried() => _retries.Add(1);
 
     public void ConsumerLagObserved(long lag) => Volatile.Write(ref _consumerLag, lag);
 

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Dapper;
+using Lockout.Api.Redis;
 using Lockout.Events;
 using Lockout.KafkaMock;
 using Npgsql;
@@ -91,7 +92,12 @@ public sealed class TestEnvironment : IAsyncDisposable
         Redis.GetServers()[0].FlushDatabaseAsync(ConfigurationOptions.Parse(RedisConnectionString).DefaultDatabase ?? 0);
 
     /// <summary>Entries in the Redis outbox not yet acknowledged by Kafka.</summary>
-    public Task<long> OutboxDepthAsync() => Redis.GetDatabase(ConfigurationOptions.Parse(RedisConnectionString).DefaultDatabase ?? 0).StreamLengthAsync("lockout:outbox");
+    public async Task<long> OutboxDepthAsync()
+    {
+        var database = Redis.GetDatabase(ConfigurationOptions.Parse(RedisConnectionString).DefaultDatabase ?? 0);
+        var lengths = await Task.WhenAll(Enumerable.Range(0, new LockoutRedisOptions().Buckets).Select(bucket => database.StreamLengthAsync(LockoutKeyspace.Outbox(bucket))));
+        return lengths.Sum();
+    }
 
     /// <summary>Every message on a topic, read from the beginning until the end of each partition.</summary>
     public IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> ReadTopic(string topic)

@@ -1,4 +1,4 @@
-using Lockout.Api.Services;
+using Lockout.Events;
 using Lockout.Kafka;
 using Lockout.Writer.Services;
 
@@ -21,8 +21,8 @@ public sealed class SmallPartsTests
               "0":{"consumer_lag":3},"1":{"consumer_lag":-1},"2":{"consumer_lag":4},"-1":{"consumer_lag":100}}}}}
             """;
 
-        Assert.Equal(7, LockoutEventConsumer.ReadConsumerLag(statistics));
-        Assert.Null(LockoutEventConsumer.ReadConsumerLag("""{"topics":{}}"""));
+        Assert.Equal(7, ConsumerLagStatistics.Read(statistics));
+        Assert.Null(ConsumerLagStatistics.Read("""{"topics":{}}"""));
     }
 
     [Fact]

@@ -2,9 +2,10 @@
 -- account and appends the LOCKED event to the outbox in this same atomic step: a lock is never decided
 -- without its event, nor its event written without the lock.
 -- KEYS: state, failures, leases, outbox
--- ARGV: now_ms, max_failed_attempts, failure_window_ms, lease_id, event_id, username, traceparent, lock_duration_ms
+-- ARGV: shift_ms, max_failed_attempts, failure_window_ms, lease_id, event_id, username, traceparent,
+--       lock_duration_ms, bucket, known_user (1/0), unknown_user_retention_ms
 -- Returns { status (0 counted, 1 locked now, 2 already locked), failures, locked_until_ms (0 = until unlocked) }
-local now = tonumber(ARGV[1])
+local now = now_ms(ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[4])
 
 local lock = current_lock(KEYS[1], KEYS[2], now)
@@ -28,8 +29,15 @@ if tonumber(ARGV[8]) > 0 then
 end
 redis.call('HSET', KEYS[1], 'locked', '1', 'lockedAt', int(now), 'lockedUntil', int(locked_until),
   'attempts', int(failures), 'version', int(version))
-redis.call('PERSIST', KEYS[1])
-redis.call('XADD', KEYS[4], '*',
+if ARGV[10] == '1' then
+  keep_until_applied(KEYS[1], version)
+else
+  -- No such user: no row will ever show this lock. It behaves as a real account's would while it is
+  -- kept, then is forgotten, so a list of made-up names cannot fill Redis.
+  redis.call('HDEL', KEYS[1], 'pending')
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[11]))
+end
+append_event(KEYS[4], ARGV[9],
   'eventId', ARGV[5], 'type', 'LOCKED', 'username', ARGV[6], 'occurredAt', int(now),
   'attempts', int(failures), 'version', int(version), 'lockedUntil', int(locked_until), 'traceparent', ARGV[7])
 return { 1, failures, locked_until }
