@@ -1,6 +1,8 @@
 using System.Reflection;
 using Lockout.Api.Redis;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 using StackExchange.Redis;
 
 namespace Lockout.Api.Services;
@@ -31,6 +33,16 @@ public sealed class GuessBudget(
     private static readonly RedisScript ReadStateScript = LoadScript("read_state");
 
     private readonly LockoutPolicy _policy = policy.Value;
+
+    // Retries a release for as long as the lease it gives back could still be held.
+    private readonly ResiliencePipeline _releaseRetry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<RedisException>().Handle<RedisTimeoutException>(),
+            MaxRetryAttempts = Math.Max(1, (int)policy.Value.ReservationLease.TotalSeconds),
+            Delay = TimeSpan.FromSeconds(1),
+        })
+        .Build();
     private readonly LockoutRedisOptions _redis = redisOptions.Value;
     private IDatabase Database => redis.GetDatabase();
 
@@ -40,10 +52,21 @@ public sealed class GuessBudget(
     {
         var keys = keyspace.Account(normalizedUsername);
         var leaseId = Guid.NewGuid().ToString("N");
-        var result = (RedisValue[]?)await ReserveScript.EvaluateAsync(
-            Database,
-            [keys.State, keys.Failures, keys.Leases, keys.Outbox],
-            [Shift(), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow), Milliseconds(_policy.ReservationLease), leaseId, _redis.OutboxCapacityPerBucket]);
+        RedisValue[]? result;
+        try
+        {
+            result = (RedisValue[]?)await ReserveScript.EvaluateAsync(
+                Database,
+                [keys.State, keys.Failures, keys.Leases, keys.Outbox],
+                [Shift(), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow), Milliseconds(_policy.ReservationLease), leaseId, _redis.OutboxCapacityPerBucket]);
+        }
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+        {
+            // A stalled Redis may still run the reservation once it wakes, and the slot would then be held for a whole
+            // lease: give it back once Redis answers again (a release of a lease that was never taken does nothing).
+            _ = ReleaseWhenRedisAnswersAsync(keys.Leases, leaseId);
+            throw;
+        }
 
         var status = (int)result![0];
         if (status == 3)
@@ -90,6 +113,18 @@ public sealed class GuessBudget(
     /// <summary>Returns a reservation unused, when the password could not be verified.</summary>
     public Task ReleaseAsync(Reservation reservation) =>
         ReleaseScript.EvaluateAsync(Database, [keyspace.Account(reservation.NormalizedUsername).Leases], [reservation.LeaseId]);
+
+    private async Task ReleaseWhenRedisAnswersAsync(RedisKey leases, string leaseId)
+    {
+        try
+        {
+            await _releaseRetry.ExecuteAsync(async _ => await ReleaseScript.EvaluateAsync(Database, [leases], [leaseId]));
+        }
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+        {
+            // Redis stayed away longer than a lease: the lease has run out by itself.
+        }
+    }
 
     /// <summary>Remembers a lock found in the database so later attempts are refused from Redis alone.</summary>
     public Task AdoptDatabaseLockAsync(Reservation reservation, DateTimeOffset? lockedUntil, long version)
