@@ -158,6 +158,23 @@ public sealed class TestEnvironment : IAsyncDisposable
     public Task ProduceEventsAsync(IEnumerable<LockoutEvent> events) =>
         ProduceAsync(LockoutTopics.Events, events.Select(e => (e.Username, LockoutEventSerializer.Serialize(e), (Headers?)null)));
 
+    /// <summary>Sends events to one partition of the events topic, whatever their keys.</summary>
+    public async Task ProduceEventsToPartitionAsync(int partition, IEnumerable<LockoutEvent> events)
+    {
+        using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = Kafka.BootstrapServers, EnableIdempotence = true }).Build();
+        foreach (var lockoutEvent in events)
+        {
+            await producer.ProduceAsync(new TopicPartition(LockoutTopics.Events, partition), new Message<byte[]?, byte[]?>
+            {
+                Key = System.Text.Encoding.UTF8.GetBytes(lockoutEvent.Username),
+                Value = LockoutEventSerializer.Serialize(lockoutEvent),
+            });
+        }
+    }
+
+    /// <summary>This environment's Redis database, as the API sees it.</summary>
+    public IDatabase RedisDatabase => Redis.GetDatabase(ConfigurationOptions.Parse(RedisConnectionString).DefaultDatabase ?? 0);
+
     /// <summary>
     /// Makes this environment's database refuse connections and drops the ones it has: a database outage as
     /// its clients see it, without stopping the server other test classes share.
