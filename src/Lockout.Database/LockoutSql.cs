@@ -83,4 +83,10 @@ public static class LockoutSql
          WHERE USERNAME = @NormalizedUsername
          ORDER BY OCCURRED_AT, EVENT_VERSION
         """;
+
+    /// <summary>
+    /// Deletes up to <c>@MaxRows</c> audit rows, older than <c>@OlderThan</c>, of usernames that do not exist; returns how
+    /// many. A function of the schema owner's (migration 0002), so its caller needs no DELETE grant.
+    /// </summary>
+    public const string PurgeUnknownUserEvents = "SELECT PURGE_UNKNOWN_USER_EVENTS(@OlderThan, @MaxRows)";
 }

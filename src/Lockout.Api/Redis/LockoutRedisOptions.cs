@@ -23,14 +23,14 @@ public sealed class LockoutRedisOptions
     public int OutboxCapacity { get; set; } = 500_000;
 
     /// <summary>How long Redis keeps an account's last decision once the database shows it.</summary>
-    [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
     public TimeSpan StateRetention { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>
     /// How long a lock on a username that does not exist is kept. While kept it behaves exactly as a real account's
     /// lock (no enumeration); then it is forgotten, so a list of made-up names cannot fill Redis.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
     public TimeSpan UnknownUserRetention { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>The outbox capacity of one bucket's stream.</summary>

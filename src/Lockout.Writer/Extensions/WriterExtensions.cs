@@ -67,6 +67,7 @@ public static class WriterExtensions
         builder.Services.AddHealthChecks().AddCheck<DatabaseSchema>("database-schema");
 
         builder.Services.AddHostedService<LockoutEventConsumer>();
+        builder.Services.AddHostedService<AuditRetention>();
 
         return builder;
     }

@@ -210,6 +210,12 @@ public sealed class LockoutWriterOptions
     public TimeSpan MinRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long the audit rows of a username that does not exist are kept (as Redis keeps its lock).</summary>
+    public TimeSpan UnknownUserAuditRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often expired rows are looked for.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>Reads the consumer lag from librdkafka's statistics (set as the consumer's statistics handler).</summary>

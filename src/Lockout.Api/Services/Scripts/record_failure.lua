@@ -29,6 +29,8 @@ if tonumber(ARGV[8]) > 0 then
 end
 redis.call('HSET', KEYS[1], 'locked', '1', 'lockedAt', int(now), 'lockedUntil', int(locked_until),
   'attempts', int(failures), 'version', int(version))
+-- The lock holds the count now; a lock that ends (or is lifted) starts the account with a whole budget.
+redis.call('DEL', KEYS[2])
 if ARGV[10] == '1' then
   keep_until_applied(KEYS[1], version)
 else
