@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -53,8 +54,18 @@ public static class Extensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName, LockoutTelemetryPrefix)
                 .AddAspNetCoreInstrumentation(aspNetCore =>
+                {
                     // Health probes arrive every few seconds; tracing them would bury the logins.
-                    aspNetCore.Filter = context => !IsHealthProbe(context.Request.Path))
+                    aspNetCore.Filter = context => !IsHealthProbe(context.Request.Path);
+                    // A path can name an account (/admin/users/{username}/…): record the route instead.
+                    aspNetCore.EnrichWithHttpResponse = (activity, response) =>
+                    {
+                        if (response.HttpContext.GetEndpoint() is RouteEndpoint { RoutePattern: { Parameters.Count: > 0, RawText: { } route } })
+                        {
+                            activity.SetTag("url.path", route);
+                        }
+                    };
+                })
                 .AddHttpClientInstrumentation());
 
         builder.AddOpenTelemetryExporters();
