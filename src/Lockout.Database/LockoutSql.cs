@@ -40,10 +40,14 @@ public static class LockoutSql
     /// </remarks>
     public const string InsertLockoutEvents = """
         INSERT INTO LOCKOUT_EVENTS
-               (EVENT_ID, USERNAME, EVENT_TYPE, ATTEMPTS, EVENT_VERSION, OCCURRED_AT, LOCKED_UNTIL, RECORDED_AT, TRACE_ID)
-        SELECT e.EVENT_ID, e.USERNAME, e.EVENT_TYPE, e.ATTEMPTS, e.EVENT_VERSION, e.OCCURRED_AT, e.LOCKED_UNTIL, CURRENT_TIMESTAMP, e.TRACE_ID
-          FROM UNNEST(@EventIds, @Usernames, @EventTypes, @Attempts, @EventVersions, @OccurredAts, @LockedUntils, @TraceIds)
-               AS e (EVENT_ID, USERNAME, EVENT_TYPE, ATTEMPTS, EVENT_VERSION, OCCURRED_AT, LOCKED_UNTIL, TRACE_ID)
+               (EVENT_ID, USERNAME, EVENT_TYPE, ATTEMPTS, EVENT_VERSION, OCCURRED_AT, LOCKED_UNTIL, RECORDED_AT, TRACE_ID,
+                SOURCE_ADDRESS, LOCK_LEVEL, OPERATOR)
+        SELECT e.EVENT_ID, e.USERNAME, e.EVENT_TYPE, e.ATTEMPTS, e.EVENT_VERSION, e.OCCURRED_AT, e.LOCKED_UNTIL, CURRENT_TIMESTAMP, e.TRACE_ID,
+               e.SOURCE_ADDRESS, e.LOCK_LEVEL, e.OPERATOR
+          FROM UNNEST(@EventIds, @Usernames, @EventTypes, @Attempts, @EventVersions, @OccurredAts, @LockedUntils, @TraceIds,
+                      @Sources, @Levels, @Operators)
+               AS e (EVENT_ID, USERNAME, EVENT_TYPE, ATTEMPTS, EVENT_VERSION, OCCURRED_AT, LOCKED_UNTIL, TRACE_ID,
+                     SOURCE_ADDRESS, LOCK_LEVEL, OPERATOR)
         ON CONFLICT (EVENT_ID) DO NOTHING
         RETURNING EVENT_ID
         """;
@@ -72,21 +76,42 @@ public static class LockoutSql
         """;
 
     public const string ListLockoutEvents = """
-        SELECT EVENT_ID    AS EventId,
-               EVENT_TYPE  AS EventType,
-               OCCURRED_AT AS OccurredAt,
-               RECORDED_AT AS RecordedAt,
-               ATTEMPTS    AS Attempts,
-               LOCKED_UNTIL AS LockedUntil,
-               TRACE_ID    AS TraceId
+        SELECT EVENT_ID       AS EventId,
+               EVENT_TYPE     AS EventType,
+               OCCURRED_AT    AS OccurredAt,
+               RECORDED_AT    AS RecordedAt,
+               ATTEMPTS       AS Attempts,
+               LOCKED_UNTIL   AS LockedUntil,
+               TRACE_ID       AS TraceId,
+               SOURCE_ADDRESS AS Source,
+               LOCK_LEVEL     AS Level,
+               OPERATOR       AS Operator
           FROM LOCKOUT_EVENTS
          WHERE USERNAME = @NormalizedUsername
          ORDER BY OCCURRED_AT, EVENT_VERSION
         """;
 
+    /// <summary>The decisions about a source: its throttles and lifts, and its blocks on accounts.</summary>
+    public const string ListSourceEvents = """
+        SELECT EVENT_ID       AS EventId,
+               EVENT_TYPE     AS EventType,
+               OCCURRED_AT    AS OccurredAt,
+               RECORDED_AT    AS RecordedAt,
+               ATTEMPTS       AS Attempts,
+               LOCKED_UNTIL   AS LockedUntil,
+               TRACE_ID       AS TraceId,
+               SOURCE_ADDRESS AS Source,
+               LOCK_LEVEL     AS Level,
+               OPERATOR       AS Operator
+          FROM LOCKOUT_EVENTS
+         WHERE SOURCE_ADDRESS = @Source
+         ORDER BY OCCURRED_AT, EVENT_VERSION
+        """;
+
     /// <summary>
-    /// Deletes up to <c>@MaxRows</c> audit rows, older than <c>@OlderThan</c>, of usernames that do not exist; returns how
-    /// many. A function of the schema owner's (migration 0002), so its caller needs no DELETE grant.
+    /// Deletes up to <c>@MaxRows</c> audit rows, older than <c>@OlderThan</c>, of usernames that do not exist or of
+    /// sources alone; returns how many. A function of the schema owner's (migration 0003), so its caller needs no
+    /// DELETE grant.
     /// </summary>
-    public const string PurgeUnknownUserEvents = "SELECT PURGE_UNKNOWN_USER_EVENTS(@OlderThan, @MaxRows)";
+    public const string PurgeExpiredEvents = "SELECT PURGE_EXPIRED_EVENTS(@OlderThan, @MaxRows)";
 }

@@ -11,6 +11,8 @@ public static class LockoutEventSerializer
 {
     public const int MaxUsernameLength = UsernameNormalizer.MaxLength;
 
+    public const int MaxOperatorLength = 128;
+
     public static byte[] Serialize(LockoutEvent lockoutEvent) =>
         JsonSerializer.SerializeToUtf8Bytes(lockoutEvent, LockoutEventJsonContext.Default.LockoutEvent);
 
@@ -44,11 +46,17 @@ public static class LockoutEventSerializer
         {
             null => "The value is JSON null.",
             { EventId: var id } when id == Guid.Empty => "eventId is missing or empty.",
-            { Username: null or "" } => "username is missing or empty.",
+            { Type: var type } when !Enum.IsDefined(type) => "type is not a known decision.",
+            { Username: null, Type: not (LockoutEventType.SourceThrottled or LockoutEventType.ThrottleLifted) } => "username is missing.",
+            { Username: "" } => "username is empty.",
             { Username.Length: > MaxUsernameLength } => $"username is longer than {MaxUsernameLength} characters.",
-            { Username: var name } when !UsernameNormalizer.IsNormalized(name) =>
+            { Username: { } name } when !UsernameNormalizer.IsNormalized(name) =>
                 "username is not a normalized username (control characters, noncharacters, or not in its normalized form).",
-            { Type: not (LockoutEventType.Locked or LockoutEventType.Unlocked) } => "type is not LOCKED or UNLOCKED.",
+            { Source: null, Type: LockoutEventType.SourceBlocked or LockoutEventType.SourceUnblocked or LockoutEventType.SourceThrottled or LockoutEventType.ThrottleLifted } =>
+                "source is missing.",
+            { Source: { } source } when !ClientSource.IsValid(source) => "source is not an IPv4 address or an IPv6 /64 prefix.",
+            { Operator.Length: > MaxOperatorLength } => $"operator is longer than {MaxOperatorLength} characters.",
+            { Level: < 0 } => "level is negative.",
             { OccurredAt: var at } when at == default => "occurredAt is missing.",
             { Attempts: < 0 } => "attempts is negative.",
             { Version: <= 0 } => "version is missing or not positive.",

@@ -26,7 +26,15 @@ public sealed class LockoutKeyspace(IOptions<LockoutRedisOptions> options)
     {
         var bucket = BucketOf(normalizedUsername);
         var state = $"{Prefix(bucket)}acct:{normalizedUsername}";
-        return new AccountKeys(bucket, state, state + ":failures", state + ":leases", Outbox(bucket));
+        return new AccountKeys(bucket, state, state + ":failures", state + ":leases", Outbox(bucket), state + ":blocks", state + ":familiar", state + ":wrong");
+    }
+
+    /// <summary>The keys of a source's failures across all accounts, and its bucket's outbox.</summary>
+    public SourceKeys Source(string source)
+    {
+        var bucket = BucketOf(source);
+        var prefix = $"{Prefix(bucket)}src:{source}";
+        return new SourceKeys(bucket, prefix + ":failures", prefix + ":leases", Outbox(bucket));
     }
 
     /// <summary>The bucket's lock events waiting for Kafka.</summary>
@@ -41,4 +49,15 @@ public sealed class LockoutKeyspace(IOptions<LockoutRedisOptions> options)
 }
 
 /// <summary>The keys of one account, and its bucket's outbox.</summary>
-public readonly record struct AccountKeys(int Bucket, RedisKey State, RedisKey Failures, RedisKey Leases, RedisKey Outbox);
+public readonly record struct AccountKeys(
+    int Bucket, RedisKey State, RedisKey Failures, RedisKey Leases, RedisKey Outbox, RedisKey Blocks, RedisKey Familiar, RedisKey WrongPasswords)
+{
+    /// <summary>The keys every account script takes first.</summary>
+    public RedisKey[] Common => [State, Failures, Leases, Outbox];
+
+    /// <summary>The keys of Smart mode's scripts.</summary>
+    public RedisKey[] Smart => [State, Failures, Leases, Outbox, Blocks, Familiar, WrongPasswords];
+}
+
+/// <summary>The keys of one source's failures across accounts, and its bucket's outbox.</summary>
+public readonly record struct SourceKeys(int Bucket, RedisKey Failures, RedisKey Leases, RedisKey Outbox);

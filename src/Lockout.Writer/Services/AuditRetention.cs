@@ -5,8 +5,9 @@ using Npgsql;
 namespace Lockout.Writer.Services;
 
 /// <summary>
-/// Forgets the audit rows of usernames that do not exist once they are older than the retention, as Redis forgets
-/// their locks: storage stays bounded under a stuffing list of made-up names. Real users' rows are kept.
+/// Forgets the audit rows of usernames that do not exist, and of decisions about sources alone, once they are older
+/// than the retention, as Redis forgets their locks: storage stays bounded under a stuffing list of made-up names or a
+/// botnet's addresses. Real users' rows are kept.
 /// </summary>
 public sealed partial class AuditRetention(
     NpgsqlDataSource dataSource,
@@ -51,7 +52,7 @@ public sealed partial class AuditRetention(
         int deleted;
         do
         {
-            await using var command = dataSource.CreateCommand(LockoutSql.PurgeUnknownUserEvents);
+            await using var command = dataSource.CreateCommand(LockoutSql.PurgeExpiredEvents);
             command.Parameters.AddWithValue("OlderThan", olderThan);
             command.Parameters.AddWithValue("MaxRows", RowsPerStatement);
             deleted = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
@@ -65,7 +66,7 @@ public sealed partial class AuditRetention(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Forgot {Count} audit rows of usernames that do not exist, past their retention.")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Forgot {Count} audit rows of unknown usernames and of sources, past their retention.")]
     private static partial void LogPurged(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not forget expired audit rows of unknown usernames; the next run tries again.")]

@@ -7,7 +7,7 @@ namespace Lockout.Writer.Services;
 
 /// <summary>
 /// Applies a batch of lock events in one database transaction: an audit row per event (once per event id)
-/// and each user's lock status (only when the event is newer than the row's).
+/// and, for the decisions that change it, each user's lock status (only when the event is newer than the row's).
 /// </summary>
 /// <remarks>
 /// Two set-based statements per batch, whatever its size, sent in one round trip: the database does a few
@@ -52,12 +52,15 @@ public sealed class LockoutEventWriter(NpgsqlDataSource dataSource)
         {
             Array("EventIds", events.Select(e => e.Event.EventId.ToString()), NpgsqlDbType.Text),
             Array("Usernames", events.Select(e => e.Event.Username), NpgsqlDbType.Text),
-            Array("EventTypes", events.Select(e => StatusOf(e.Event.Type)), NpgsqlDbType.Text),
+            Array("EventTypes", events.Select(e => e.Event.Type.Name()), NpgsqlDbType.Text),
             Array("Attempts", events.Select(e => e.Event.Attempts), NpgsqlDbType.Integer),
             Array("EventVersions", events.Select(e => e.Event.Version), NpgsqlDbType.Bigint),
             Array("OccurredAts", events.Select(e => e.Event.OccurredAt.UtcDateTime), NpgsqlDbType.TimestampTz),
             Array("LockedUntils", events.Select(e => e.Event.LockedUntil?.UtcDateTime), NpgsqlDbType.TimestampTz),
             Array("TraceIds", events.Select(e => e.TraceId), NpgsqlDbType.Text),
+            Array("Sources", events.Select(e => e.Event.Source), NpgsqlDbType.Text),
+            Array("Levels", events.Select(e => e.Event.Level), NpgsqlDbType.Integer),
+            Array("Operators", events.Select(e => e.Event.Operator), NpgsqlDbType.Text),
         },
     };
 
@@ -65,7 +68,8 @@ public sealed class LockoutEventWriter(NpgsqlDataSource dataSource)
     {
         var latest = events
             .Select(e => e.Event)
-            .GroupBy(e => e.Username, StringComparer.Ordinal)
+            .Where(e => e.ChangesLockStatus)
+            .GroupBy(e => e.Username!, StringComparer.Ordinal)
             .Select(decisions => decisions.MaxBy(e => e.Version)!)
             .ToList();
 
@@ -74,7 +78,7 @@ public sealed class LockoutEventWriter(NpgsqlDataSource dataSource)
             Parameters =
             {
                 Array("Usernames", latest.Select(e => e.Username), NpgsqlDbType.Text),
-                Array("LockStatuses", latest.Select(e => StatusOf(e.Type)), NpgsqlDbType.Text),
+                Array("LockStatuses", latest.Select(e => e.Type == LockoutEventType.Locked ? LockStatus.Locked : LockStatus.Unlocked), NpgsqlDbType.Text),
                 Array("LockedAts", latest.Select(e => e.Type == LockoutEventType.Locked ? e.OccurredAt.UtcDateTime : (DateTime?)null), NpgsqlDbType.TimestampTz),
                 Array("LockedUntils", latest.Select(e => e.Type == LockoutEventType.Locked ? e.LockedUntil?.UtcDateTime : null), NpgsqlDbType.TimestampTz),
                 Array("EventVersions", latest.Select(e => e.Version), NpgsqlDbType.Bigint),
@@ -85,7 +89,6 @@ public sealed class LockoutEventWriter(NpgsqlDataSource dataSource)
     private static NpgsqlParameter Array<T>(string name, IEnumerable<T> values, NpgsqlDbType elementType) =>
         new(name, NpgsqlDbType.Array | elementType) { Value = values.ToArray() };
 
-    private static string StatusOf(LockoutEventType type) => type == LockoutEventType.Locked ? LockStatus.Locked : LockStatus.Unlocked;
 }
 
 /// <summary>An event read from Kafka, with the trace id of the request that caused it.</summary>

@@ -44,7 +44,7 @@ public sealed class LockoutWriterMetrics
 
     public void EventApplied(LockoutEventType type, TimeSpan decisionToCommit)
     {
-        var tag = new KeyValuePair<string, object?>("type", type == LockoutEventType.Locked ? "LOCKED" : "UNLOCKED");
+        var tag = new KeyValuePair<string, object?>("type", type.Name());
         _applied.Add(1, tag);
         _lockLatency.Record(Math.Max(0, decisionToCommit.TotalSeconds), tag);
     }

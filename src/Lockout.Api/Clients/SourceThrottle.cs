@@ -1,0 +1,97 @@
+using Lockout.Api.Redis;
+using Lockout.Api.Services;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Lockout.Api.Clients;
+
+/// <summary>
+/// Each source's wrong passwords across all accounts, in a sliding window, with the same exactness as an account's
+/// budget: a verification is reserved before it happens, so however many of a source's requests race, it verifies at
+/// most <see cref="SourceThrottleOptions.MaxFailures"/> wrong passwords per window. Past that it is throttled (429).
+/// </summary>
+public sealed class SourceThrottle(
+    IConnectionMultiplexer redis,
+    LockoutKeyspace keyspace,
+    IOptions<ClientOptions> clients,
+    IOptions<LockoutPolicy> policy,
+    IOptions<LockoutRedisOptions> redisOptions,
+    RedisClock clock)
+{
+    private static readonly string ReserveScript = LuaScripts.Load("source_reserve");
+    private static readonly string SettleScript = LuaScripts.Load("source_settle");
+    private static readonly string LiftScript = LuaScripts.Load("source_lift");
+    private static readonly string ReadScript = LuaScripts.Load("source_read");
+
+    private readonly SourceThrottleOptions _options = clients.Value.Throttle;
+    private readonly long _leaseMilliseconds = (long)policy.Value.ReservationLease.TotalMilliseconds;
+    private readonly int _capacityPerBucket = redisOptions.Value.OutboxCapacityPerBucket;
+    private IDatabase Database => redis.GetDatabase();
+
+    /// <exception cref="OutboxFullException">This verification could throttle the source, and the outbox is full.</exception>
+    public async Task<SourceReservation> ReserveAsync(string source)
+    {
+        var keys = keyspace.Source(source);
+        var leaseId = Guid.NewGuid().ToString("N");
+        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(
+            ReserveScript,
+            [keys.Failures, keys.Leases, keys.Outbox],
+            [clock.Shift(), _options.MaxFailures, Milliseconds(_options.Window), _leaseMilliseconds, leaseId, _capacityPerBucket]);
+
+        return (int)result![0] switch
+        {
+            0 => new SourceReservation(source, leaseId, Throttled: false, RetryAfter: null),
+            1 => new SourceReservation(source, leaseId, Throttled: true, TimeSpan.FromMilliseconds((long)result[1])),
+            _ => throw new OutboxFullException(),
+        };
+    }
+
+    /// <summary>Counts the verification: a wrong password against the source; returns whether this one throttled it.</summary>
+    public async Task<bool> SettleAsync(SourceReservation reservation, bool failed, string? traceParent)
+    {
+        var keys = keyspace.Source(reservation.Source);
+        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(
+            SettleScript,
+            [keys.Failures, keys.Leases, keys.Outbox],
+            [
+                clock.Shift(), _options.MaxFailures, Milliseconds(_options.Window), reservation.LeaseId, failed ? 1 : 0,
+                Guid.CreateVersion7().ToString(), reservation.Source, traceParent ?? "", keys.Bucket,
+            ]);
+        return (int)result![0] == 1;
+    }
+
+    /// <summary>Gives a reservation back unused (nothing was verified).</summary>
+    public Task ReleaseAsync(SourceReservation reservation) =>
+        Database.ScriptEvaluateAsync("return redis.call('ZREM', KEYS[1], ARGV[1])", [keyspace.Source(reservation.Source).Leases], [reservation.LeaseId]);
+
+    /// <summary>Forgets a source's failures and records THROTTLE_LIFTED.</summary>
+    /// <exception cref="OutboxFullException">The outbox is full; nothing was changed.</exception>
+    public async Task LiftAsync(string source, string @operator, string? traceParent)
+    {
+        var keys = keyspace.Source(source);
+        var result = (long)await Database.ScriptEvaluateAsync(
+            LiftScript,
+            [keys.Failures, keys.Outbox],
+            [clock.Shift(), Guid.CreateVersion7().ToString(), source, traceParent ?? "", keys.Bucket, _capacityPerBucket, @operator]);
+        if (result < 0)
+        {
+            throw new OutboxFullException();
+        }
+    }
+
+    public async Task<SourceState> ReadAsync(string source)
+    {
+        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(
+            ReadScript,
+            [keyspace.Source(source).Failures],
+            [clock.Shift(), _options.MaxFailures, Milliseconds(_options.Window)]);
+        return new SourceState(source, (int)result![0], (int)result[1] == 1, (long)result[2] > 0 ? TimeSpan.FromMilliseconds((long)result[2]) : null);
+    }
+
+    private static long Milliseconds(TimeSpan span) => (long)span.TotalMilliseconds;
+}
+
+/// <summary>A reserved verification for a source, or the refusal (<see cref="Throttled"/>, with when to retry).</summary>
+public sealed record SourceReservation(string Source, string LeaseId, bool Throttled, TimeSpan? RetryAfter);
+
+public sealed record SourceState(string Source, int Failures, bool Throttled, TimeSpan? RetryAfter);
