@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 
-namespace Lockout.Tests.Units;
+namespace Lockout.Tests.Components;
 
 /// <summary>The guess budget's rules, on real Redis, with a fake clock.</summary>
 public sealed class GuessBudgetTests(LocalInfrastructureFixture infrastructure) : IAsyncLifetime
