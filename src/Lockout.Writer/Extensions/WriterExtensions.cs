@@ -1,4 +1,6 @@
 using Confluent.Kafka;
+using Lockout.Events;
+using Lockout.Kafka;
 using Lockout.Writer.Services;
 using Lockout.Writer.Telemetry;
 using Microsoft.Extensions.Options;
@@ -40,7 +42,7 @@ public static class WriterExtensions
                 var metrics = services.GetRequiredService<LockoutWriterMetrics>();
                 consumer.SetStatisticsHandler((_, json) =>
                 {
-                    if (LockoutEventConsumer.ReadConsumerLag(json) is { } lag)
+                    if (KafkaStatistics.ReadConsumerLag(json, LockoutTopics.Events) is { } lag)
                     {
                         metrics.ConsumerLagObserved(lag);
                     }

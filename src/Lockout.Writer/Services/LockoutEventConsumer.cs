@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Confluent.Kafka;
 using Lockout.Events;
 using Lockout.Kafka;
@@ -249,32 +248,6 @@ public sealed partial class LockoutEventConsumer(
             // as already recorded, so this costs time, not correctness.
             LogCommitFailed(logger, exception);
         }
-    }
-
-    /// <summary>Reads the consumer lag from librdkafka's statistics (set as the consumer's statistics handler).</summary>
-    public static long? ReadConsumerLag(string statisticsJson)
-    {
-        using var document = JsonDocument.Parse(statisticsJson);
-        if (!document.RootElement.TryGetProperty("topics", out var topics)
-            || !topics.TryGetProperty(LockoutTopics.Events, out var topic)
-            || !topic.TryGetProperty("partitions", out var partitions))
-        {
-            return null;
-        }
-
-        long total = 0;
-        var known = false;
-        foreach (var partition in partitions.EnumerateObject())
-        {
-            // Partition -1 is librdkafka's bookkeeping for unassigned messages; -1 lag means unknown.
-            if (partition.Name != "-1" && partition.Value.TryGetProperty("consumer_lag", out var lag) && lag.GetInt64() >= 0)
-            {
-                total += lag.GetInt64();
-                known = true;
-            }
-        }
-
-        return known ? total : null;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write a batch of lock events; retrying in {DelaySeconds} s. Nothing is committed until it is written.")]
