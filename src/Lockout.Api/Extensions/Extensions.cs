@@ -16,6 +16,8 @@ public static class Extensions
     public const string DatabaseConnection = "lockoutdb";
     public const string KafkaConnection = "kafka";
 
+    private const string PasswordHasherSection = "Lockout:PasswordHasher";
+
     public static IHostApplicationBuilder AddLockoutApi(this IHostApplicationBuilder builder)
     {
         // Completions on the thread pool rather than StackExchange.Redis's own socket threads: fewer context
@@ -38,8 +40,14 @@ public static class Extensions
             .BindConfiguration(LockoutPolicy.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddOptions<OutboxRelayOptions>().BindConfiguration(OutboxRelayOptions.SectionName);
-        builder.Services.AddOptions<PasswordHasherOptions>().BindConfiguration("Lockout:PasswordHasher");
+        builder.Services.AddOptions<OutboxRelayOptions>()
+            .BindConfiguration(OutboxRelayOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<PasswordHasherOptions>()
+            .BindConfiguration(PasswordHasherSection)
+            .Validate(options => options.IterationCount >= 1, $"{PasswordHasherSection}:IterationCount must be at least 1.")
+            .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LockoutApiMetrics>();

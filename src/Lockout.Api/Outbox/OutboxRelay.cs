@@ -171,22 +171,3 @@ public sealed partial class OutboxRelay(
     [LoggerMessage(Level = LogLevel.Error, Message = "Outbox entry {EntryId} is not a lock event and was dropped.")]
     private static partial void LogUnreadableEntry(ILogger logger, string entryId);
 }
-
-/// <summary>Tuning of <see cref="OutboxRelay"/>; section <c>Lockout:Outbox</c>.</summary>
-public sealed class OutboxRelayOptions
-{
-    public const string SectionName = "Lockout:Outbox";
-
-    /// <summary>Entries read and sent together.</summary>
-    public int BatchSize { get; set; } = 1000;
-
-    /// <summary>Pause between reads of an empty outbox; bounds the latency the relay adds.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(10);
-
-    /// <summary>How long a dead relay's entries stay pending before another relay takes them.</summary>
-    public TimeSpan ClaimAfter { get; set; } = TimeSpan.FromSeconds(30);
-
-    public TimeSpan ClaimInterval { get; set; } = TimeSpan.FromSeconds(5);
-
-    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
-}

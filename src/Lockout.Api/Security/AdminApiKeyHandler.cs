@@ -42,9 +42,3 @@ public sealed class AdminApiKeyHandler(
             SHA256.HashData(Encoding.UTF8.GetBytes(provided)),
             SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 }
-
-public sealed class AdminApiKeyOptions : AuthenticationSchemeOptions
-{
-    /// <summary>The secret; with none configured, every admin request is refused.</summary>
-    public string? ApiKey { get; set; }
-}

@@ -17,7 +17,10 @@ public static class WriterExtensions
     {
         builder.AddNpgsqlDataSource(DatabaseConnection);
 
-        builder.Services.AddOptions<LockoutWriterOptions>().BindConfiguration(LockoutWriterOptions.SectionName);
+        builder.Services.AddOptions<LockoutWriterOptions>()
+            .BindConfiguration(LockoutWriterOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         var options = builder.Configuration.GetSection(LockoutWriterOptions.SectionName).Get<LockoutWriterOptions>() ?? new LockoutWriterOptions();
 
         builder.AddKafkaConsumer<byte[]?, byte[]?>(KafkaConnection,

@@ -265,21 +265,3 @@ public sealed partial class LockoutEventConsumer(
     [LoggerMessage(Level = LogLevel.Information, Message = "The lock event consumer stopped and left its group.")]
     private static partial void LogStopped(ILogger logger);
 }
-
-/// <summary>Tuning of the writer; section <c>Lockout:Writer</c>.</summary>
-public sealed class LockoutWriterOptions
-{
-    public const string SectionName = "Lockout:Writer";
-
-    public string GroupId { get; set; } = "lockout-writer";
-
-    /// <summary>Most events in one database transaction.</summary>
-    public int MaxBatchSize { get; set; } = 1000;
-
-    /// <summary>How long one poll waits for a first message; also bounds how fast shutdown is noticed.</summary>
-    public TimeSpan PollTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
-
-    public TimeSpan MinRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
-
-    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
-}
