@@ -21,9 +21,19 @@ public static class LoginApi
     public static async Task<Results<Ok<LoginResponse>, JsonHttpResult<LoginResponse>>> LoginAsync(
         LoginRequest request,
         LoginService logins,
+        TimeProvider clock,
+        HttpResponse httpResponse,
         CancellationToken cancellationToken)
     {
-        var outcome = await logins.LoginAsync(request.Username, request.Password, cancellationToken);
+        var (outcome, lockedUntil) = await logins.LoginAsync(request.Username, request.Password, cancellationToken);
+        var now = clock.GetUtcNow();
+        if (lockedUntil is { } end && end > now)
+        {
+            // A timed lock says when trying again makes sense: whole seconds, rounded up so the lock has ended by then.
+            var seconds = (long)Math.Ceiling((end - now).TotalSeconds);
+            httpResponse.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         var response = new LoginResponse(LockoutApiMetrics.OutcomeName(outcome));
         return outcome switch
         {

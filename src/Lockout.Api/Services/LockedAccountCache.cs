@@ -15,10 +15,24 @@ public sealed class LockedAccountCache(TimeProvider clock) : IDisposable
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(1);
 
-    // Bounded: a credential-stuffing wave locks many accounts, each remembered only for a moment.
-    private readonly MemoryCache _locked = new(new MemoryCacheOptions { SizeLimit = 100_000 });
+    // Stands for "no end" in the cache, which keeps a value type per entry.
+    private static readonly DateTimeOffset UntilUnlocked = DateTimeOffset.MaxValue;
 
-    public bool IsLocked(string normalizedUsername) => _locked.TryGetValue(normalizedUsername, out _);
+    // Bounded: a credential-stuffing wave locks many accounts, each remembered only for a moment.
+    private readonly MemoryCache _locked = new(new MemoryCacheOptions { SizeLimit = 100_000, Clock = new TimeProviderClock(clock) });
+
+    /// <param name="lockedUntil">The end of a timed lock; null when the lock lasts until an admin unlocks.</param>
+    public bool IsLocked(string normalizedUsername, out DateTimeOffset? lockedUntil)
+    {
+        if (_locked.TryGetValue(normalizedUsername, out DateTimeOffset end))
+        {
+            lockedUntil = end == UntilUnlocked ? null : end;
+            return true;
+        }
+
+        lockedUntil = null;
+        return false;
+    }
 
     public void Remember(string normalizedUsername, DateTimeOffset? lockedUntil)
     {
@@ -28,10 +42,16 @@ public sealed class LockedAccountCache(TimeProvider clock) : IDisposable
             expires = until;
         }
 
-        _locked.Set(normalizedUsername, true, new MemoryCacheEntryOptions { AbsoluteExpiration = expires, Size = 1 });
+        _locked.Set(normalizedUsername, lockedUntil ?? UntilUnlocked, new MemoryCacheEntryOptions { AbsoluteExpiration = expires, Size = 1 });
     }
 
     public void Forget(string normalizedUsername) => _locked.Remove(normalizedUsername);
 
     public void Dispose() => _locked.Dispose();
+
+    // The cache decides expiry on the same clock the entries' ends are computed with.
+    private sealed class TimeProviderClock(TimeProvider clock) : Microsoft.Extensions.Internal.ISystemClock
+    {
+        public DateTimeOffset UtcNow => clock.GetUtcNow();
+    }
 }

@@ -16,19 +16,19 @@ public sealed partial class LoginService(
     TimeProvider clock,
     ILogger<LoginService> logger)
 {
-    public async Task<LoginOutcome> LoginAsync(string username, string password, CancellationToken cancellationToken)
+    public async Task<LoginResult> LoginAsync(string username, string password, CancellationToken cancellationToken)
     {
         var normalizedUsername = UsernameNormalizer.Normalize(username);
-        if (lockedAccounts.IsLocked(normalizedUsername))
+        if (lockedAccounts.IsLocked(normalizedUsername, out var rememberedUntil))
         {
-            return Answer(LoginOutcome.Locked);
+            return Answer(LoginOutcome.Locked, rememberedUntil);
         }
 
         var reservation = await budget.ReserveAsync(normalizedUsername);
         if (reservation.Status == ReservationStatus.Locked)
         {
             lockedAccounts.Remember(normalizedUsername, reservation.LockedUntil);
-            return Answer(LoginOutcome.Locked);
+            return Answer(LoginOutcome.Locked, reservation.LockedUntil);
         }
 
         if (reservation.Status != ReservationStatus.Reserved)
@@ -53,9 +53,10 @@ public sealed partial class LoginService(
         // lost its state (nobody is unlocked by that), but not while an admin's unlock is still on its way.
         if (user is not null && user.IsLockedAt(clock.GetUtcNow()) && user.LockVersion > reservation.Version)
         {
-            await budget.AdoptDatabaseLockAsync(reservation, ToUtc(user.LockedUntil), user.LockVersion);
-            lockedAccounts.Remember(normalizedUsername, ToUtc(user.LockedUntil));
-            return Answer(LoginOutcome.Locked);
+            var lockedUntil = ToUtc(user.LockedUntil);
+            await budget.AdoptDatabaseLockAsync(reservation, lockedUntil, user.LockVersion);
+            lockedAccounts.Remember(normalizedUsername, lockedUntil);
+            return Answer(LoginOutcome.Locked, lockedUntil);
         }
 
         // From here the attempt is settled whatever becomes of the request: a verified password always counts.
@@ -79,13 +80,15 @@ public sealed partial class LoginService(
             lockedAccounts.Remember(normalizedUsername, failure.LockedUntil);
         }
 
-        return Answer(failure.Status == FailureStatus.Counted ? LoginOutcome.InvalidCredentials : LoginOutcome.Locked);
+        return failure.Status == FailureStatus.Counted
+            ? Answer(LoginOutcome.InvalidCredentials)
+            : Answer(LoginOutcome.Locked, failure.LockedUntil);
     }
 
-    private LoginOutcome Answer(LoginOutcome outcome)
+    private LoginResult Answer(LoginOutcome outcome, DateTimeOffset? lockedUntil = null)
     {
         metrics.LoginAttempted(outcome);
-        return outcome;
+        return new LoginResult(outcome, lockedUntil);
     }
 
     private static DateTimeOffset? ToUtc(DateTime? value) => value is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
@@ -96,6 +99,9 @@ public sealed partial class LoginService(
     [LoggerMessage(Level = LogLevel.Information, Message = "An account was locked after {FailedAttempts} failed attempts; its LOCKED event is in the outbox.")]
     private static partial void LogAccountLocked(ILogger logger, int failedAttempts);
 }
+
+/// <param name="LockedUntil">When the answer is Locked by a timed lock: its end; null otherwise.</param>
+public readonly record struct LoginResult(LoginOutcome Outcome, DateTimeOffset? LockedUntil = null);
 
 public enum LoginOutcome
 {
