@@ -10,11 +10,18 @@ public sealed class InfrastructureModeTests
     [Fact]
     public void This_machines_toolchain_is_found_even_with_postgres_off_the_path()
     {
-        var toolchain = LocalToolchain.Find(out var missing);
+        // This machine's PATH without any folder that holds PostgreSQL's server programs, as on Debian.
+        var path = string.Join(Path.PathSeparator, (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Where(folder => !File.Exists(Path.Combine(folder, "postgres")) && !File.Exists(Path.Combine(folder, "initdb"))));
+        Assert.Null(LocalToolchain.Find(out _, path, searchWellKnownFolders: false)); // not findable on that PATH alone
+
+        var toolchain = LocalToolchain.Find(out var missing, path, searchWellKnownFolders: true);
 
         Assert.Null(missing);
         Assert.True(File.Exists(toolchain!.Postgres));
         Assert.True(File.Exists(toolchain.InitDb));
+        Assert.DoesNotContain(toolchain.PostgresBinDirectory, path.Split(Path.PathSeparator));
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public sealed class InfrastructureModeSelectorTests
         var empty = Directory.CreateTempSubdirectory();
         try
         {
-            var toolchain = LocalToolchain.Find(out var missing, [empty.FullName]);
+            var toolchain = LocalToolchain.Find(out var missing, empty.FullName, searchWellKnownFolders: false);
 
             var exception = Assert.Throws<InfrastructureUnavailableException>(() =>
                 InfrastructureModeSelector.Select(InfrastructureMode.Local, () => true, () => (toolchain, missing)));
