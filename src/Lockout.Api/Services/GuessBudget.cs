@@ -18,13 +18,13 @@ public sealed class GuessBudget(IConnectionMultiplexer redis, IOptions<LockoutPo
     /// <summary>How long Redis remembers an unlocked account's last decision version.</summary>
     private static readonly TimeSpan StateRetention = TimeSpan.FromDays(1);
 
-    private static readonly RedisScript ReserveScript = LoadScript("reserve");
-    private static readonly RedisScript RecordFailureScript = LoadScript("record_failure");
-    private static readonly RedisScript RecordSuccessScript = LoadScript("record_success");
-    private static readonly RedisScript ReleaseScript = LoadScript("release");
-    private static readonly RedisScript AdoptDatabaseLockScript = LoadScript("adopt_database_lock");
-    private static readonly RedisScript UnlockScript = LoadScript("unlock");
-    private static readonly RedisScript ReadStateScript = LoadScript("read_state");
+    private static readonly string ReserveScript = LoadScript("reserve");
+    private static readonly string RecordFailureScript = LoadScript("record_failure");
+    private static readonly string RecordSuccessScript = LoadScript("record_success");
+    private static readonly string ReleaseScript = LoadScript("release");
+    private static readonly string AdoptDatabaseLockScript = LoadScript("adopt_database_lock");
+    private static readonly string UnlockScript = LoadScript("unlock");
+    private static readonly string ReadStateScript = LoadScript("read_state");
 
     private readonly LockoutPolicy _policy = policy.Value;
     private IDatabase Database => redis.GetDatabase();
@@ -34,8 +34,8 @@ public sealed class GuessBudget(IConnectionMultiplexer redis, IOptions<LockoutPo
     {
         var keys = AccountKeys.For(normalizedUsername);
         var leaseId = Guid.NewGuid().ToString("N");
-        var result = (RedisValue[]?)await ReserveScript.EvaluateAsync(
-            Database,
+        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(
+            ReserveScript,
             [keys.State, keys.Failures, keys.Leases],
             [Now(), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow), Milliseconds(_policy.ReservationLease), leaseId]);
 
@@ -49,8 +49,8 @@ public sealed class GuessBudget(IConnectionMultiplexer redis, IOptions<LockoutPo
     public async Task<FailureOutcome> RecordFailureAsync(Reservation reservation, string? traceParent)
     {
         var keys = AccountKeys.For(reservation.NormalizedUsername);
-        var result = (RedisValue[]?)await RecordFailureScript.EvaluateAsync(
-            Database,
+        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(
+            RecordFailureScript,
             [keys.State, keys.Failures, keys.Leases, LockoutOutbox.StreamKey],
             [
                 Now(), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow), reservation.LeaseId,
@@ -65,8 +65,8 @@ public sealed class GuessBudget(IConnectionMultiplexer redis, IOptions<LockoutPo
     public async Task<bool> RecordSuccessAsync(Reservation reservation)
     {
         var keys = AccountKeys.For(reservation.NormalizedUsername);
-        var result = (RedisValue[]?)await RecordSuccessScript.EvaluateAsync(
-            Database,
+        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(
+            RecordSuccessScript,
             [keys.State, keys.Failures, keys.Leases],
             [Now(), reservation.LeaseId]);
 
@@ -75,14 +75,14 @@ public sealed class GuessBudget(IConnectionMultiplexer redis, IOptions<LockoutPo
 
     /// <summary>Returns a reservation unused, when the password could not be verified.</summary>
     public Task ReleaseAsync(Reservation reservation) =>
-        ReleaseScript.EvaluateAsync(Database, [AccountKeys.For(reservation.NormalizedUsername).Leases], [reservation.LeaseId]);
+        Database.ScriptEvaluateAsync(ReleaseScript, [AccountKeys.For(reservation.NormalizedUsername).Leases], [reservation.LeaseId]);
 
     /// <summary>Remembers a lock found in the database so later attempts are refused from Redis alone.</summary>
     public Task AdoptDatabaseLockAsync(Reservation reservation, DateTimeOffset? lockedUntil, long version)
     {
         var keys = AccountKeys.For(reservation.NormalizedUsername);
-        return AdoptDatabaseLockScript.EvaluateAsync(
-            Database,
+        return Database.ScriptEvaluateAsync(
+            AdoptDatabaseLockScript,
             [keys.State, keys.Leases],
             [reservation.LeaseId, Now(), lockedUntil?.ToUnixTimeMilliseconds() ?? 0, version]);
     }
@@ -91,8 +91,8 @@ public sealed class GuessBudget(IConnectionMultiplexer redis, IOptions<LockoutPo
     public async Task<long> UnlockAsync(string normalizedUsername, string? traceParent)
     {
         var keys = AccountKeys.For(normalizedUsername);
-        var result = await UnlockScript.EvaluateAsync(
-            Database,
+        var result = await Database.ScriptEvaluateAsync(
+            UnlockScript,
             [keys.State, keys.Failures, LockoutOutbox.StreamKey],
             [Now(), Guid.CreateVersion7().ToString(), normalizedUsername, traceParent ?? "", Milliseconds(StateRetention)]);
 
@@ -103,8 +103,8 @@ public sealed class GuessBudget(IConnectionMultiplexer redis, IOptions<LockoutPo
     public async Task<BudgetState> ReadAsync(string normalizedUsername)
     {
         var keys = AccountKeys.For(normalizedUsername);
-        var result = (RedisValue[]?)await ReadStateScript.EvaluateAsync(
-            Database,
+        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(
+            ReadStateScript,
             [keys.State, keys.Failures],
             [Now(), Milliseconds(_policy.FailureWindow)]);
 
@@ -124,10 +124,12 @@ public sealed class GuessBudget(IConnectionMultiplexer redis, IOptions<LockoutPo
 
     private static long Milliseconds(TimeSpan span) => (long)span.TotalMilliseconds;
 
-    private static RedisScript LoadScript(string name)
+    // StackExchange.Redis sends a script's text once per server (SCRIPT LOAD) and EVALSHA after that, and loads it
+    // again after a NOSCRIPT (a Redis restart, SCRIPT FLUSH): the text is passed on every call, never sent on every call.
+    private static string LoadScript(string name)
     {
         var assembly = typeof(GuessBudget).Assembly;
-        return new RedisScript(ReadResource(assembly, "prelude") + "\n" + ReadResource(assembly, name));
+        return ReadResource(assembly, "prelude") + "\n" + ReadResource(assembly, name);
 
         static string ReadResource(Assembly assembly, string name)
         {

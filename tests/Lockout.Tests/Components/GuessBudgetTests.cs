@@ -164,6 +164,20 @@ public sealed class GuessBudgetTests(LocalInfrastructureFixture infrastructure) 
         Assert.False((await budget.ReadAsync(other)).Locked);
     }
 
+    [Fact]
+    public async Task Scripts_still_run_after_the_server_forgot_them()
+    {
+        var budget = Budget();
+        var user = NewUser();
+        await FailAsync(budget, user, 1);
+
+        // As after a Redis restart: the client's EVALSHA gets NOSCRIPT, and it loads the script again.
+        await _environment.Redis.GetServers()[0].ScriptFlushAsync();
+
+        await FailAsync(budget, user, 1);
+        Assert.Equal(2, (await budget.ReadAsync(user)).FailedAttempts);
+    }
+
     private IDatabase Database => _environment.Redis.GetDatabase(ConfigurationOptions.Parse(_environment.RedisConnectionString).DefaultDatabase ?? 0);
 
     private GuessBudget Budget(LockoutPolicy? policy = null) =>
