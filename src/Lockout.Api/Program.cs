@@ -8,6 +8,7 @@ builder.AddLockoutApi();
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
 app.UseTraceParentResponseHeader();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
@@ -17,6 +18,7 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapLoginApi();
 app.MapAdminApi();
+app.MapAdminSourcesApi();
 
 app.Run();
 

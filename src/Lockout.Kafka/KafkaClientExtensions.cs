@@ -33,11 +33,12 @@ public static partial class KafkaClientExtensions
         settings.ConnectionString = builder.Configuration.GetConnectionString(connectionName) ?? settings.ConnectionString;
         configureSettings?.Invoke(settings);
         ApplyDefaults(settings.Config, settings.ConnectionString);
+        // Checked while the host is built: a missing setting stops start-up instead of the first use of the client.
+        settings.Validate();
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<IProducer<TKey, TValue>>(services =>
         {
-            settings.Validate();
             var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory);
             var producerBuilder = new ProducerBuilder<TKey, TValue>(settings.Config)
                 .SetLogHandler((_, message) => Forward(logger, message));
@@ -68,11 +69,12 @@ public static partial class KafkaClientExtensions
         settings.ConnectionString = builder.Configuration.GetConnectionString(connectionName) ?? settings.ConnectionString;
         configureSettings?.Invoke(settings);
         ApplyDefaults(settings.Config, settings.ConnectionString);
+        // Checked while the host is built: a missing setting stops start-up instead of the first use of the client.
+        settings.Validate();
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<IConsumer<TKey, TValue>>(services =>
         {
-            settings.Validate();
             var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory);
             var consumerBuilder = new ConsumerBuilder<TKey, TValue>(settings.Config)
                 .SetLogHandler((_, message) => Forward(logger, message));

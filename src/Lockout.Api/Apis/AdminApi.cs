@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
+using System.Security.Claims;
 using Lockout.Api.Security;
 using Lockout.Api.Services;
 using Lockout.Api.Telemetry;
@@ -22,6 +23,8 @@ public static class AdminApi
         admin.MapGet("/{username}/lockout", GetLockoutAsync);
         admin.MapPost("/{username}/unlock", UnlockAsync);
         admin.MapGet("/{username}/events", ListEventsAsync);
+        admin.MapGet("/{username}/sources", ListSourceBlocksAsync);
+        admin.MapDelete("/{username}/sources/{source}", LiftSourceBlockAsync);
 
         return app;
     }
@@ -65,14 +68,16 @@ public static class AdminApi
 
     public static async Task<Accepted<UnlockResponse>> UnlockAsync(
         [ValidUsername] string username,
+        ClaimsPrincipal admin,
         GuessBudget budget,
         LockedAccountCache lockedAccounts,
         LockoutApiMetrics metrics)
     {
         var normalizedUsername = UsernameNormalizer.Normalize(username);
-        var version = await budget.UnlockAsync(normalizedUsername, Activity.Current?.Id);
+        var version = await budget.UnlockAsync(normalizedUsername, AdminApiKeyHandler.OperatorOf(admin), Activity.Current?.Id);
         lockedAccounts.Forget(normalizedUsername);
         metrics.AccountUnlocked();
+        metrics.Decided(LockoutEventType.Unlocked);
         // Accepted: logins work again at once (Redis), the database row follows through Kafka and the writer.
         return TypedResults.Accepted($"/admin/users/{Uri.EscapeDataString(username)}/lockout", new UnlockResponse(username, version));
     }
@@ -83,9 +88,43 @@ public static class AdminApi
         CancellationToken cancellationToken)
     {
         var events = await users.ListEventsAsync(UsernameNormalizer.Normalize(username), cancellationToken);
-        return TypedResults.Ok(events.Select(e => new AuditEventResponse(
-            e.EventId, e.EventType, Utc(e.OccurredAt)!.Value, Utc(e.RecordedAt)!.Value, e.Attempts, Utc(e.LockedUntil), e.TraceId)).ToArray());
+        return TypedResults.Ok(events.Select(AuditEventResponse.From).ToArray());
     }
+
+    /// <summary>Smart mode: the sources refused for the account now, with their level and end.</summary>
+    public static async Task<Ok<SourceBlockResponse[]>> ListSourceBlocksAsync([ValidUsername] string username, GuessBudget budget)
+    {
+        var blocks = await budget.ReadBlocksAsync(UsernameNormalizer.Normalize(username));
+        return TypedResults.Ok(blocks.Select(block => new SourceBlockResponse(block.Source, block.Level, block.BlockedAt, block.BlockedUntil)).ToArray());
+    }
+
+    /// <summary>Smart mode: lets a source try the account again (its level starts again); recorded as SOURCE_UNBLOCKED.</summary>
+    public static async Task<Results<Accepted, NotFound, ValidationProblem>> LiftSourceBlockAsync(
+        [ValidUsername] string username,
+        string source,
+        ClaimsPrincipal admin,
+        GuessBudget budget,
+        LockedAccountCache lockedAccounts,
+        LockoutApiMetrics metrics)
+    {
+        if (!ClientSource.TryParse(source, out var parsed))
+        {
+            return SourceProblem();
+        }
+
+        var normalizedUsername = UsernameNormalizer.Normalize(username);
+        if (!await budget.LiftBlockAsync(normalizedUsername, parsed, AdminApiKeyHandler.OperatorOf(admin), Activity.Current?.Id))
+        {
+            return TypedResults.NotFound();
+        }
+
+        lockedAccounts.Forget(normalizedUsername, parsed);
+        metrics.Decided(LockoutEventType.SourceUnblocked);
+        return TypedResults.Accepted($"/admin/users/{Uri.EscapeDataString(username)}/sources");
+    }
+
+    internal static ValidationProblem SourceProblem() => TypedResults.ValidationProblem(
+        new Dictionary<string, string[]> { ["source"] = ["The source must be an IPv4 or IPv6 address (an IPv6 address stands for its /64)."] });
 
     private static DateTimeOffset? Utc(DateTime? value) =>
         value is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
@@ -114,6 +153,9 @@ public sealed record LockoutStatusResponse(
 
 public sealed record UnlockResponse(string Username, long Version);
 
+/// <param name="Source">The client address (IPv4, or IPv6 /64) the decision is about or was caused by.</param>
+/// <param name="Level">The level of a temporary lock or block (Smart mode).</param>
+/// <param name="Operator">The admin who unlocked or lifted.</param>
 public sealed record AuditEventResponse(
     string EventId,
     string Type,
@@ -121,4 +163,17 @@ public sealed record AuditEventResponse(
     DateTimeOffset RecordedAt,
     int Attempts,
     DateTimeOffset? LockedUntil,
-    string? TraceId);
+    string? TraceId,
+    string? Source,
+    int? Level,
+    string? Operator)
+{
+    public static AuditEventResponse From(AuditEvent e) => new(
+        e.EventId, e.EventType, Utc(e.OccurredAt), Utc(e.RecordedAt), e.Attempts,
+        e.LockedUntil is { } until ? Utc(until) : null, e.TraceId, e.Source, e.Level, e.Operator);
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}
+
+/// <param name="BlockedUntil">Null when the block lasts until an admin lifts it.</param>
+public sealed record SourceBlockResponse(string Source, int Level, DateTimeOffset BlockedAt, DateTimeOffset? BlockedUntil);

@@ -9,6 +9,7 @@ namespace Lockout.Api.Clients;
 /// Each source's wrong passwords across all accounts, in a sliding window, with the same exactness as an account's
 /// budget: a verification is reserved before it happens, so however many of a source's requests race, it verifies at
 /// most <see cref="SourceThrottleOptions.MaxFailures"/> wrong passwords per window. Past that it is throttled (429).
+/// Only verifications reserve: a request the account refuses anyway takes no slot of its source's.
 /// </summary>
 public sealed class SourceThrottle(
     IConnectionMultiplexer redis,
@@ -24,10 +25,16 @@ public sealed class SourceThrottle(
     private static readonly string ReadScript = LuaScripts.Load("source_read");
 
     private readonly SourceThrottleOptions _options = clients.Value.Throttle;
+
+    public int MaxFailures => _options.MaxFailures;
     private readonly long _leaseMilliseconds = (long)policy.Value.ReservationLease.TotalMilliseconds;
     private readonly int _capacityPerBucket = redisOptions.Value.OutboxCapacityPerBucket;
     private IDatabase Database => redis.GetDatabase();
 
+    /// <summary>
+    /// Reserves a slot of the source's budget for a verification about to happen, or refuses: the source is throttled,
+    /// or as many of its verifications are in flight as it has failures left.
+    /// </summary>
     /// <exception cref="OutboxFullException">This verification could throttle the source, and the outbox is full.</exception>
     public async Task<SourceReservation> ReserveAsync(string source)
     {
@@ -40,8 +47,8 @@ public sealed class SourceThrottle(
 
         return (int)result![0] switch
         {
-            0 => new SourceReservation(source, leaseId, Throttled: false, RetryAfter: null),
-            1 => new SourceReservation(source, leaseId, Throttled: true, TimeSpan.FromMilliseconds((long)result[1])),
+            0 => new SourceReservation(source, leaseId, Throttled: false, RetryAfter: null, (int)result[2]),
+            1 => new SourceReservation(source, leaseId, Throttled: true, TimeSpan.FromMilliseconds((long)result[1]), (int)result[2]),
             _ => throw new OutboxFullException(),
         };
     }
@@ -79,6 +86,7 @@ public sealed class SourceThrottle(
         }
     }
 
+    /// <summary>Whether the source is throttled now, and its failures in the window; reserves nothing.</summary>
     public async Task<SourceState> ReadAsync(string source)
     {
         var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(
@@ -92,6 +100,8 @@ public sealed class SourceThrottle(
 }
 
 /// <summary>A reserved verification for a source, or the refusal (<see cref="Throttled"/>, with when to retry).</summary>
-public sealed record SourceReservation(string Source, string LeaseId, bool Throttled, TimeSpan? RetryAfter);
+/// <param name="Failures">The source's failures in the window when it was reserved.</param>
+public sealed record SourceReservation(string Source, string LeaseId, bool Throttled, TimeSpan? RetryAfter, int Failures);
 
 public sealed record SourceState(string Source, int Failures, bool Throttled, TimeSpan? RetryAfter);
+

@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using Lockout.Api.Apis;
+using Lockout.Api.Clients;
 using Lockout.Api.Outbox;
 using Lockout.Api.Redis;
 using Lockout.Api.Security;
 using Lockout.Api.Services;
 using Lockout.Api.Telemetry;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Identity;
 
 namespace Lockout.Api.Extensions;
@@ -16,6 +19,8 @@ public static class Extensions
     public const string RedisConnection = "redis";
     public const string DatabaseConnection = "lockoutdb";
     public const string KafkaConnection = "kafka";
+
+    private const string PasswordHasherSection = "Lockout:PasswordHasher";
 
     public static IHostApplicationBuilder AddLockoutApi(this IHostApplicationBuilder builder)
     {
@@ -45,14 +50,31 @@ public static class Extensions
             .BindConfiguration(LockoutPolicy.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddOptions<OutboxRelayOptions>().BindConfiguration(OutboxRelayOptions.SectionName);
+        builder.Services.AddOptions<OutboxRelayOptions>()
+            .BindConfiguration(OutboxRelayOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddOptions<LockoutRedisOptions>()
             .BindConfiguration(LockoutRedisOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddOptions<PasswordHasherOptions>().BindConfiguration("Lockout:PasswordHasher");
+        builder.Services.AddOptions<PasswordHasherOptions>()
+            .BindConfiguration(PasswordHasherSection)
+            .Validate(options => options.IterationCount >= 1, $"{PasswordHasherSection}:IterationCount must be at least 1.")
+            .ValidateOnStart();
+
+        builder.Services.AddOptions<ClientOptions>()
+            .BindConfiguration(ClientOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ClientOptions>, IHostEnvironment>(TrustProxies);
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RedisClock>();
+        builder.Services.AddSingleton<ClientIdentity>();
+        builder.Services.AddSingleton<SourceThrottle>();
+        builder.Services.AddSingleton<SourceMemory>();
+        builder.Services.AddSingleton<WrongPasswordTags>();
         builder.Services.AddSingleton<LockoutApiMetrics>();
         builder.Services.AddSingleton<GuessBudget>();
         builder.Services.AddSingleton<LockedAccountCache>();
@@ -83,6 +105,29 @@ public static class Extensions
         builder.Services.AddValidation();
 
         return builder;
+    }
+
+    /// <summary>
+    /// Believes <c>X-Forwarded-For</c> only from the configured proxies (and, in Development, loopback, so that tests,
+    /// the benchmark and a curl can act as many clients). ASP.NET Core's defaults trust loopback everywhere; cleared.
+    /// </summary>
+    private static void TrustProxies(ForwardedHeadersOptions forwarded, IOptions<ClientOptions> clients, IHostEnvironment environment)
+    {
+        forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+        // Every hop from the right while the one before is trusted: a chain of trusted proxies.
+        forwarded.ForwardLimit = null;
+        forwarded.KnownProxies.Clear();
+        forwarded.KnownIPNetworks.Clear();
+        foreach (var network in clients.Value.TrustedProxies)
+        {
+            forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+        }
+
+        if (environment.IsDevelopment())
+        {
+            forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse("127.0.0.0/8"));
+            forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse("::1/128"));
+        }
     }
 
     /// <summary>

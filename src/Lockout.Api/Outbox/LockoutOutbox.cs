@@ -19,7 +19,7 @@ public sealed class LockoutOutbox(OutboxConnection connection, LockoutKeyspace k
     /// <summary>Parked entries kept per bucket; the oldest go first beyond it.</summary>
     public const int ParkedEntriesPerBucket = 10_000;
 
-    private static readonly RedisScript HeartbeatScript = new("""
+    private const string HeartbeatScript = """
         -- Records a relay as alive until now + ttl (Redis's clock) and returns every relay alive.
         -- KEYS: relays; ARGV: instance, ttl_ms
         local t = redis.call('TIME')
@@ -28,7 +28,7 @@ public sealed class LockoutOutbox(OutboxConnection connection, LockoutKeyspace k
         redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
         redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
         return redis.call('ZRANGE', KEYS[1], 0, -1)
-        """);
+        """;
 
     public int Buckets => keyspace.Buckets;
 
@@ -76,7 +76,7 @@ public sealed class LockoutOutbox(OutboxConnection connection, LockoutKeyspace k
     /// <summary>Says this relay is alive for <paramref name="ttl"/>; returns every relay alive, this one included.</summary>
     public async Task<string[]> HeartbeatAsync(string instance, TimeSpan ttl)
     {
-        var result = await HeartbeatScript.EvaluateAsync(await DatabaseAsync(), [LockoutKeyspace.RelaysKey], [instance, (long)ttl.TotalMilliseconds]);
+        var result = await (await DatabaseAsync()).ScriptEvaluateAsync(HeartbeatScript, [LockoutKeyspace.RelaysKey], [instance, (long)ttl.TotalMilliseconds]);
         return ((RedisValue[]?)result ?? []).Select(value => value.ToString()).ToArray();
     }
 
@@ -101,39 +101,34 @@ public sealed class LockoutOutbox(OutboxConnection connection, LockoutKeyspace k
         message = null;
         var values = entry.Values.ToDictionary(value => value.Name.ToString(), value => value.Value);
         if (!Guid.TryParse(Get("eventId"), out var eventId)
-            || Get("username") is not { Length: > 0 } username
+            || LockoutEventTypes.Parse(Get("type")) is not { } type
             || !long.TryParse(Get("occurredAt"), out var occurredAt)
             || !int.TryParse(Get("attempts"), out var attempts)
             || !long.TryParse(Get("version"), out var version)
-            || !long.TryParse(Get("lockedUntil"), out var lockedUntil))
-        {
-            return false;
-        }
-
-        LockoutEventType? type = Get("type") switch
-        {
-            "LOCKED" => LockoutEventType.Locked,
-            "UNLOCKED" => LockoutEventType.Unlocked,
-            _ => null,
-        };
-        if (type is null)
+            || !long.TryParse(Get("lockedUntil"), out var lockedUntil)
+            || (Get("username") is not { Length: > 0 } && Get("source") is not { Length: > 0 }))
         {
             return false;
         }
 
         var lockoutEvent = new LockoutEvent(
             eventId,
-            type.Value,
-            username,
+            type,
+            NullIfEmpty(Get("username")),
             DateTimeOffset.FromUnixTimeMilliseconds(occurredAt),
             attempts,
             version,
-            lockedUntil > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(lockedUntil) : null);
-        message = new OutboxMessage(entry.Id, lockoutEvent, Get("traceparent") is { Length: > 0 } traceParent ? traceParent : null);
+            lockedUntil > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(lockedUntil) : null,
+            NullIfEmpty(Get("source")),
+            int.TryParse(Get("level"), out var level) && level > 0 ? level : null,
+            NullIfEmpty(Get("operator")));
+        message = new OutboxMessage(entry.Id, lockoutEvent, NullIfEmpty(Get("traceparent")));
         return true;
 
         string? Get(string name) => values.TryGetValue(name, out var value) ? value.ToString() : null;
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }
 
 /// <summary>An outbox entry: the event and the W3C context of the request that decided it.</summary>

@@ -246,7 +246,7 @@ public sealed partial class OutboxRelay(
 
         var result = await producer.ProduceAsync(LockoutTopics.Events, new Message<string, byte[]>
         {
-            Key = message.Event.Username,
+            Key = message.Event.Key,
             Value = LockoutEventSerializer.Serialize(message.Event),
             Headers = headers,
             Timestamp = new Timestamp(message.Event.OccurredAt),
@@ -320,27 +320,4 @@ public sealed partial class OutboxRelay(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "An outbox bucket holds {Depth} events of its capacity of {Capacity}: Kafka is not taking them. At the capacity, decisions that would add an event get 503.")]
     private static partial void LogNearCapacity(ILogger logger, long depth, int capacity);
-}
-
-/// <summary>Tuning of <see cref="OutboxRelay"/>; section <c>Lockout:Outbox</c>.</summary>
-public sealed class OutboxRelayOptions
-{
-    public const string SectionName = "Lockout:Outbox";
-
-    /// <summary>Entries read and sent together.</summary>
-    public int BatchSize { get; set; } = 1000;
-
-    /// <summary>
-    /// How often the relay renews its heartbeat and looks at every bucket it owns, whether woken or not: bounds the
-    /// delay of an event whose wake-up was lost, and what an idle relay costs.
-    /// </summary>
-    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>How long a relay counts as alive after its last heartbeat: a dead relay's buckets move after this.</summary>
-    public TimeSpan HeartbeatTimeToLive { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Refusals in a row, for an error that does not say it is final, before an entry is parked.</summary>
-    public int ParkAfterRefusals { get; set; } = 5;
-
-    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
 }

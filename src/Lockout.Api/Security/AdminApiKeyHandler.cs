@@ -20,6 +20,9 @@ public sealed class AdminApiKeyHandler(
     public const string HeaderName = "X-Api-Key";
     public const string PolicyName = "Admin";
 
+    /// <summary>The name of the admin who made the call, for the audit row of what they decided.</summary>
+    public static string OperatorOf(ClaimsPrincipal admin) => admin.Identity?.Name ?? "admin";
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(HeaderName, out var provided) || provided.Count != 1 || string.IsNullOrEmpty(provided[0]))
@@ -41,10 +44,4 @@ public sealed class AdminApiKeyHandler(
         CryptographicOperations.FixedTimeEquals(
             SHA256.HashData(Encoding.UTF8.GetBytes(provided)),
             SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
-}
-
-public sealed class AdminApiKeyOptions : AuthenticationSchemeOptions
-{
-    /// <summary>The secret; with none configured, every admin request is refused.</summary>
-    public string? ApiKey { get; set; }
 }

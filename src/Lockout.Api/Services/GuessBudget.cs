@@ -1,4 +1,3 @@
-using System.Reflection;
 using Lockout.Api.Redis;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -14,25 +13,34 @@ namespace Lockout.Api.Services;
 /// An attempt is reserved <em>before</em> its password is verified, so however many requests race, at most
 /// <see cref="LockoutPolicy.MaxFailedAttempts"/> passwords are verified per window. The seed's order (read,
 /// verify, increment) and Identity's <c>AccessFailedAsync</c> let racing requests verify more.
-/// The scripts read the time from Redis, so API instances whose clocks disagree still decide on one clock.
+/// In <see cref="LockoutMode.Smart"/> the budget is per source, with an exact cap over unfamiliar sources.
+/// The scripts read the time from Redis (<see cref="RedisClock"/>).
 /// </remarks>
 public sealed class GuessBudget(
     IConnectionMultiplexer redis,
     LockoutKeyspace keyspace,
     IOptions<LockoutPolicy> policy,
     IOptions<LockoutRedisOptions> redisOptions,
-    TimeProvider clock)
+    RedisClock clock)
 {
-    private static readonly RedisScript ReserveScript = LoadScript("reserve");
-    private static readonly RedisScript RecordFailureScript = LoadScript("record_failure");
-    private static readonly RedisScript RecordSuccessScript = LoadScript("record_success");
-    private static readonly RedisScript ReleaseScript = LoadScript("release");
-    private static readonly RedisScript AdoptDatabaseLockScript = LoadScript("adopt_database_lock");
-    private static readonly RedisScript ConfirmAppliedScript = LoadScript("confirm_applied");
-    private static readonly RedisScript UnlockScript = LoadScript("unlock");
-    private static readonly RedisScript ReadStateScript = LoadScript("read_state");
+    private static readonly string ReserveScript = LuaScripts.Load("reserve");
+    private static readonly string RecordFailureScript = LuaScripts.Load("record_failure");
+    private static readonly string RecordSuccessScript = LuaScripts.Load("record_success");
+    private static readonly string SmartReserveScript = LuaScripts.Load("smart_reserve", smart: true);
+    private static readonly string SmartRecordFailureScript = LuaScripts.Load("smart_record_failure", smart: true);
+    private static readonly string SmartRecordSuccessScript = LuaScripts.Load("smart_record_success", smart: true);
+    private static readonly string SmartLiftBlockScript = LuaScripts.Load("smart_lift_block", smart: true);
+    private static readonly string SmartReadBlocksScript = LuaScripts.Load("smart_read_blocks", smart: true);
+    private static readonly string ReleaseScript = LuaScripts.Load("release");
+    private static readonly string AdoptDatabaseLockScript = LuaScripts.Load("adopt_database_lock");
+    private static readonly string ConfirmAppliedScript = LuaScripts.Load("confirm_applied");
+    private static readonly string UnlockScript = LuaScripts.Load("unlock");
+    private static readonly string ReadStateScript = LuaScripts.Load("read_state");
 
     private readonly LockoutPolicy _policy = policy.Value;
+    private readonly LockoutRedisOptions _redis = redisOptions.Value;
+    private readonly bool _smart = policy.Value.Mode == LockoutMode.Smart;
+    private readonly string _levels = string.Join(",", policy.Value.Smart.LockLevels.Select(Milliseconds));
 
     // Retries a release for as long as the lease it gives back could still be held.
     private readonly ResiliencePipeline _releaseRetry = new ResiliencePipelineBuilder()
@@ -43,28 +51,39 @@ public sealed class GuessBudget(
             Delay = TimeSpan.FromSeconds(1),
         })
         .Build();
-    private readonly LockoutRedisOptions _redis = redisOptions.Value;
+
     private IDatabase Database => redis.GetDatabase();
 
-    /// <summary>Reserves one verification for the account, unless it is locked or its budget is taken.</summary>
-    /// <exception cref="OutboxFullException">This attempt could lock the account, and the outbox is full.</exception>
-    public async Task<Reservation> ReserveAsync(string normalizedUsername)
+    public LockoutMode Mode => _policy.Mode;
+
+    /// <summary>Reserves one verification for the account (by this source), unless a rule refuses it.</summary>
+    /// <param name="wrongPasswordTag">Smart mode: the keyed hash of the password, to recognise one already tried.</param>
+    /// <exception cref="OutboxFullException">This attempt could lock or block, and the outbox is full.</exception>
+    public async Task<Reservation> ReserveAsync(string normalizedUsername, string source, string wrongPasswordTag = "")
     {
         var keys = keyspace.Account(normalizedUsername);
         var leaseId = Guid.NewGuid().ToString("N");
         RedisValue[]? result;
         try
         {
-            result = (RedisValue[]?)await ReserveScript.EvaluateAsync(
-                Database,
-                [keys.State, keys.Failures, keys.Leases, keys.Outbox],
-                [Shift(), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow), Milliseconds(_policy.ReservationLease), leaseId, _redis.OutboxCapacityPerBucket]);
+            result = (RedisValue[]?)await (_smart
+                ? Database.ScriptEvaluateAsync(SmartReserveScript, keys.Smart,
+                [
+                    .. Common(keys, normalizedUsername, null), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow),
+                    Milliseconds(_policy.ReservationLease), leaseId, _redis.OutboxCapacityPerBucket, source,
+                    Milliseconds(_policy.Smart.FamiliarFor), _policy.Smart.AccountCap, Milliseconds(_policy.Smart.CapWindow), wrongPasswordTag,
+                ])
+                : Database.ScriptEvaluateAsync(ReserveScript, keys.Common,
+                [
+                    .. Common(keys, normalizedUsername, null), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow),
+                    Milliseconds(_policy.ReservationLease), leaseId, _redis.OutboxCapacityPerBucket,
+                ]));
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
             // A stalled Redis may still run the reservation once it wakes, and the slot would then be held for a whole
             // lease: give it back once Redis answers again (a release of a lease that was never taken does nothing).
-            _ = ReleaseWhenRedisAnswersAsync(keys.Leases, leaseId);
+            _ = ReleaseWhenRedisAnswersAsync(keys.Leases, leaseId, source);
             throw;
         }
 
@@ -74,66 +93,94 @@ public sealed class GuessBudget(
             throw new OutboxFullException();
         }
 
-        return new Reservation(normalizedUsername, leaseId, (ReservationStatus)status, (int)result[1], (long)result[2], UntilOrNull((long)result[3]), (long)result[4]);
+        var familiar = _smart && (int)result[6] == 1;
+        var reservationStatus = status switch
+        {
+            0 => ReservationStatus.Reserved,
+            1 => ReservationStatus.Locked,
+            2 => ReservationStatus.BudgetExhausted,
+            4 => ReservationStatus.SourceBlocked,
+            _ => ReservationStatus.RepeatedWrongPassword,
+        };
+        return new Reservation(
+            normalizedUsername,
+            _smart ? $"{(familiar ? 'f' : 'u')}|{source}|{leaseId}" : leaseId,
+            reservationStatus,
+            (int)result[1],
+            (long)result[2],
+            UntilOrNull((long)result[3]),
+            (long)result[4],
+            source,
+            familiar,
+            _smart && (long)result[5] > 0 ? TimeSpan.FromMilliseconds((long)result[5]) : null);
     }
 
     /// <summary>
-    /// Counts a wrong password; the failure that fills the budget locks the account and queues the LOCKED event.
+    /// Counts a wrong password; the failure that fills a budget locks the account (or blocks the source) and queues
+    /// the event.
     /// </summary>
     /// <param name="knownUser">Whether the username exists: a lock on one that does not is forgotten after a retention.</param>
     /// <param name="traceParent">The W3C context of the request, carried with the event to the database row.</param>
-    public async Task<FailureOutcome> RecordFailureAsync(Reservation reservation, bool knownUser, string? traceParent)
+    public async Task<FailureOutcome> RecordFailureAsync(Reservation reservation, bool knownUser, string? traceParent, string wrongPasswordTag = "")
     {
         var keys = keyspace.Account(reservation.NormalizedUsername);
-        var result = (RedisValue[]?)await RecordFailureScript.EvaluateAsync(
-            Database,
-            [keys.State, keys.Failures, keys.Leases, keys.Outbox],
+        if (_smart)
+        {
+            var smart = (RedisValue[]?)await Database.ScriptEvaluateAsync(SmartRecordFailureScript, keys.Smart,
             [
-                Shift(), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow), reservation.LeaseId,
-                Guid.CreateVersion7().ToString(), reservation.NormalizedUsername, traceParent ?? "",
-                _policy.LockDuration is { } duration ? Milliseconds(duration) : 0,
-                keys.Bucket, knownUser ? 1 : 0, Milliseconds(_redis.UnknownUserRetention),
+                .. Common(keys, reservation.NormalizedUsername, traceParent), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow),
+                reservation.LeaseId, knownUser ? 1 : 0, Milliseconds(_redis.UnknownUserRetention), reservation.Source,
+                _policy.Smart.AccountCap, Milliseconds(_policy.Smart.CapWindow), wrongPasswordTag, _levels,
+                Milliseconds(_policy.Smart.LevelResetAfter), Guid.CreateVersion7().ToString(),
             ]);
+            var status = (int)smart![0] switch
+            {
+                0 => FailureStatus.Counted,
+                1 => FailureStatus.LockedNow,
+                3 => FailureStatus.SourceBlockedNow,
+                _ => FailureStatus.AlreadyLocked,
+            };
+            return new FailureOutcome(status, (int)smart[1], status is FailureStatus.Counted or FailureStatus.AlreadyLocked ? null : UntilOrNull((long)smart[2]), (int)smart[3]);
+        }
+
+        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(RecordFailureScript, keys.Common,
+        [
+            .. Common(keys, reservation.NormalizedUsername, traceParent), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow),
+            reservation.LeaseId, _policy.LockDuration is { } duration ? Milliseconds(duration) : 0,
+            knownUser ? 1 : 0, Milliseconds(_redis.UnknownUserRetention),
+        ]);
 
         return new FailureOutcome((FailureStatus)(int)result![0], (int)result[1], UntilOrNull((long)result[2]));
     }
 
-    /// <summary>Forgets the failures after a right password; false when the account is locked.</summary>
+    /// <summary>Settles a right password: forgets the failures (Smart mode: the source's, and it becomes familiar); false when locked.</summary>
     public async Task<bool> RecordSuccessAsync(Reservation reservation)
     {
         var keys = keyspace.Account(reservation.NormalizedUsername);
-        var result = (RedisValue[]?)await RecordSuccessScript.EvaluateAsync(
-            Database,
-            [keys.State, keys.Failures, keys.Leases],
-            [Shift(), reservation.LeaseId]);
+        var result = (RedisValue[]?)await (_smart
+            ? Database.ScriptEvaluateAsync(SmartRecordSuccessScript, keys.Smart,
+            [
+                .. Common(keys, reservation.NormalizedUsername, null), reservation.LeaseId, reservation.Source,
+                Milliseconds(_policy.Smart.FamiliarFor), _policy.Smart.MaxFamiliarSources,
+            ])
+            : Database.ScriptEvaluateAsync(RecordSuccessScript, keys.Common, [.. Common(keys, reservation.NormalizedUsername, null), reservation.LeaseId]));
 
         return (int)result![0] == 0;
     }
 
     /// <summary>Returns a reservation unused, when the password could not be verified.</summary>
     public Task ReleaseAsync(Reservation reservation) =>
-        ReleaseScript.EvaluateAsync(Database, [keyspace.Account(reservation.NormalizedUsername).Leases], [reservation.LeaseId]);
-
-    private async Task ReleaseWhenRedisAnswersAsync(RedisKey leases, string leaseId)
-    {
-        try
-        {
-            await _releaseRetry.ExecuteAsync(async _ => await ReleaseScript.EvaluateAsync(Database, [leases], [leaseId]));
-        }
-        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
-        {
-            // Redis stayed away longer than a lease: the lease has run out by itself.
-        }
-    }
+        Database.ScriptEvaluateAsync(ReleaseScript, [keyspace.Account(reservation.NormalizedUsername).Leases], [reservation.LeaseId]);
 
     /// <summary>Remembers a lock found in the database so later attempts are refused from Redis alone.</summary>
     public Task AdoptDatabaseLockAsync(Reservation reservation, DateTimeOffset? lockedUntil, long version)
     {
         var keys = keyspace.Account(reservation.NormalizedUsername);
-        return AdoptDatabaseLockScript.EvaluateAsync(
-            Database,
-            [keys.State, keys.Leases],
-            [Shift(), reservation.LeaseId, lockedUntil?.ToUnixTimeMilliseconds() ?? 0, version, Milliseconds(_redis.StateRetention)]);
+        return Database.ScriptEvaluateAsync(AdoptDatabaseLockScript, keys.Common,
+        [
+            .. Common(keys, reservation.NormalizedUsername, null), reservation.LeaseId, lockedUntil?.ToUnixTimeMilliseconds() ?? 0,
+            version, Milliseconds(_redis.StateRetention),
+        ]);
     }
 
     /// <summary>
@@ -141,32 +188,45 @@ public sealed class GuessBudget(
     /// </summary>
     /// <param name="rowVersion">The row's <c>LOCK_VERSION</c>; null when there is no such user.</param>
     public Task ConfirmAppliedAsync(string normalizedUsername, long? rowVersion) =>
-        ConfirmAppliedScript.EvaluateAsync(
-            Database,
-            [keyspace.Account(normalizedUsername).State],
-            [rowVersion ?? -1, Milliseconds(_redis.StateRetention)]);
+        Database.ScriptEvaluateAsync(ConfirmAppliedScript, [keyspace.Account(normalizedUsername).State], [rowVersion ?? -1, Milliseconds(_redis.StateRetention)]);
 
-    /// <summary>Clears the account's lock and failures and queues the UNLOCKED event; returns its version.</summary>
+    /// <summary>Clears the account's lock, failures and lock level and queues the UNLOCKED event; returns its version.</summary>
     /// <exception cref="OutboxFullException">The outbox is full; nothing was changed.</exception>
-    public async Task<long> UnlockAsync(string normalizedUsername, string? traceParent)
+    public async Task<long> UnlockAsync(string normalizedUsername, string @operator, string? traceParent)
     {
         var keys = keyspace.Account(normalizedUsername);
-        var version = (long)await UnlockScript.EvaluateAsync(
-            Database,
-            [keys.State, keys.Failures, keys.Outbox],
-            [Shift(), Guid.CreateVersion7().ToString(), normalizedUsername, traceParent ?? "", keys.Bucket, _redis.OutboxCapacityPerBucket]);
+        var version = (long)await Database.ScriptEvaluateAsync(UnlockScript, keys.Common,
+            [.. Common(keys, normalizedUsername, traceParent), _redis.OutboxCapacityPerBucket, @operator]);
 
         return version >= 0 ? version : throw new OutboxFullException();
+    }
+
+    /// <summary>Smart mode: lifts a source's block on the account; false when the source was not blocked.</summary>
+    /// <exception cref="OutboxFullException">The outbox is full; nothing was changed.</exception>
+    public async Task<bool> LiftBlockAsync(string normalizedUsername, string source, string @operator, string? traceParent)
+    {
+        var keys = keyspace.Account(normalizedUsername);
+        var result = (long)await Database.ScriptEvaluateAsync(SmartLiftBlockScript, [.. keys.Common, keys.Blocks],
+            [.. Common(keys, normalizedUsername, traceParent), _redis.OutboxCapacityPerBucket, source, @operator, Milliseconds(_policy.Smart.LevelResetAfter)]);
+
+        return result >= 0 ? result == 1 : throw new OutboxFullException();
+    }
+
+    /// <summary>Smart mode: the sources the account has blocked now.</summary>
+    public async Task<IReadOnlyList<SourceBlock>> ReadBlocksAsync(string normalizedUsername)
+    {
+        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(SmartReadBlocksScript, [keyspace.Account(normalizedUsername).Blocks], [clock.Shift()]) ?? [];
+        return [.. result.Chunk(4).Select(block => new SourceBlock(
+            block[0].ToString(), (int)block[1], UntilOrNull((long)block[2]), DateTimeOffset.FromUnixTimeMilliseconds((long)block[3])))];
     }
 
     /// <summary>What Redis knows of the account.</summary>
     public async Task<BudgetState> ReadAsync(string normalizedUsername)
     {
         var keys = keyspace.Account(normalizedUsername);
-        var result = (RedisValue[]?)await ReadStateScript.EvaluateAsync(
-            Database,
-            [keys.State, keys.Failures],
-            [Shift(), Milliseconds(_policy.FailureWindow)]);
+        var window = _smart ? _policy.Smart.CapWindow : _policy.FailureWindow;
+        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(ReadStateScript, keys.Common,
+            [.. Common(keys, normalizedUsername, null), Milliseconds(window), _smart ? 1 : 0]);
 
         var locked = (int)result![0] == 1;
         return new BudgetState(
@@ -178,43 +238,51 @@ public sealed class GuessBudget(
             PendingVersion: (long)result[5]);
     }
 
-    /// <summary>
-    /// What the scripts add to Redis's clock: nothing with the system clock; with another <see cref="TimeProvider"/>
-    /// (a test's fake clock) its distance from the system clock, so the scripts see the time it says.
-    /// </summary>
-    private long Shift() => ReferenceEquals(clock, TimeProvider.System) ? 0 : Milliseconds(clock.GetUtcNow() - TimeProvider.System.GetUtcNow());
+    /// <summary>The arguments every account script takes first: clock shift, username, bucket, an event id, traceparent.</summary>
+    private RedisValue[] Common(AccountKeys keys, string normalizedUsername, string? traceParent) =>
+        [clock.Shift(), normalizedUsername, keys.Bucket, Guid.CreateVersion7().ToString(), traceParent ?? ""];
 
-    /// <summary>The scripts' "locked until" in milliseconds; 0 means until an admin unlocks.</summary>
+    private async Task ReleaseWhenRedisAnswersAsync(RedisKey leases, string leaseId, string source)
+    {
+        // In Smart mode the lease is stored under its member name, which carries the familiarity the script chose;
+        // both are tried.
+        RedisValue[] members = _smart ? [$"u|{source}|{leaseId}", $"f|{source}|{leaseId}"] : [leaseId];
+        try
+        {
+            await _releaseRetry.ExecuteAsync(async _ => await Database.SortedSetRemoveAsync(leases, members));
+        }
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+        {
+            // Redis stayed away longer than a lease: the lease has run out by itself.
+        }
+    }
+
+    /// <summary>The scripts' "until" in milliseconds; 0 means until an admin lifts it.</summary>
     private static DateTimeOffset? UntilOrNull(long milliseconds) => milliseconds > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds) : null;
 
     private static long Milliseconds(TimeSpan span) => (long)span.TotalMilliseconds;
-
-    private static RedisScript LoadScript(string name)
-    {
-        var assembly = typeof(GuessBudget).Assembly;
-        return new RedisScript(ReadResource(assembly, "prelude") + "\n" + ReadResource(assembly, name));
-
-        static string ReadResource(Assembly assembly, string name)
-        {
-            using var stream = assembly.GetManifestResourceStream($"Lockout.Api.Services.Scripts.{name}.lua")
-                ?? throw new InvalidOperationException($"The Lua script '{name}' is not embedded.");
-            using var reader = new StreamReader(stream);
-            return reader.ReadToEnd();
-        }
-    }
 }
 
 public enum ReservationStatus
 {
-    Reserved = 0,
-    Locked = 1,
-    BudgetExhausted = 2,
+    Reserved,
+    Locked,
+    BudgetExhausted,
+
+    /// <summary>Smart mode: this source is blocked for the account.</summary>
+    SourceBlocked,
+
+    /// <summary>Smart mode: the password is one of the account's recent wrong ones; answered 401 unverified, uncounted.</summary>
+    RepeatedWrongPassword,
 }
 
 /// <summary>A reserved attempt (or the reason there is none).</summary>
+/// <param name="LeaseId">The reservation's member in the leases set (Smart mode: with its source and familiarity).</param>
 /// <param name="Version">The account's last decision version known to Redis (0 when it knows none).</param>
-/// <param name="LockedUntil">When the account is locked: the end of a timed lock, null otherwise.</param>
+/// <param name="LockedUntil">When refused by a lock or block: its end, null when it lasts until lifted.</param>
 /// <param name="PendingVersion">A decision Redis keeps until the database shows it; 0 when there is none.</param>
+/// <param name="Familiar">Smart mode: the source signed in to the account recently.</param>
+/// <param name="RetryAfter">Smart mode: when trying again can succeed, for a refusal with an end.</param>
 public sealed record Reservation(
     string NormalizedUsername,
     string LeaseId,
@@ -222,19 +290,29 @@ public sealed record Reservation(
     int Failures,
     long Version,
     DateTimeOffset? LockedUntil = null,
-    long PendingVersion = 0);
+    long PendingVersion = 0,
+    string Source = "",
+    bool Familiar = false,
+    TimeSpan? RetryAfter = null);
 
 public enum FailureStatus
 {
     Counted = 0,
     LockedNow = 1,
     AlreadyLocked = 2,
+
+    /// <summary>Smart mode: this failure filled the source's budget; the source is blocked for the account.</summary>
+    SourceBlockedNow = 3,
 }
 
-/// <param name="LockedUntil">When the account is locked: the end of a timed lock, null otherwise.</param>
-public readonly record struct FailureOutcome(FailureStatus Status, int Failures, DateTimeOffset? LockedUntil = null);
+/// <param name="LockedUntil">When the failure locked or blocked: its end, null when it lasts until lifted.</param>
+/// <param name="Level">Smart mode: the level of the lock or block it caused.</param>
+public readonly record struct FailureOutcome(FailureStatus Status, int Failures, DateTimeOffset? LockedUntil = null, int Level = 0);
 
 public sealed record BudgetState(bool Locked, int FailedAttempts, DateTimeOffset? LockedAt, DateTimeOffset? LockedUntil, long Version, long PendingVersion);
+
+/// <param name="BlockedUntil">Null when the block lasts until an admin lifts it.</param>
+public sealed record SourceBlock(string Source, int Level, DateTimeOffset? BlockedUntil, DateTimeOffset BlockedAt);
 
 /// <summary>
 /// The outbox holds its capacity of undelivered lock events (Kafka has been away for long): a decision that would add

@@ -66,6 +66,12 @@ public sealed partial class UserRepository(NpgsqlDataSource dataSource, ILogger<
             },
             cancellationToken);
 
+    public Task<IReadOnlyList<AuditEvent>> ListSourceEventsAsync(string source, CancellationToken cancellationToken) =>
+        WithConnectionAsync<IReadOnlyList<AuditEvent>>(
+            async (connection, token) => (await connection.QueryAsync<AuditEvent>(new CommandDefinition(
+                LockoutSql.ListSourceEvents, new { Source = source }, cancellationToken: token))).AsList(),
+            cancellationToken);
+
     public Task<IReadOnlyList<AuditEvent>> ListEventsAsync(string normalizedUsername, CancellationToken cancellationToken) =>
         WithConnectionAsync<IReadOnlyList<AuditEvent>>(
             async (connection, token) => (await connection.QueryAsync<AuditEvent>(new CommandDefinition(
@@ -101,4 +107,6 @@ public sealed record UserAccount(string PasswordHash, string LockStatus, DateTim
 
 public sealed record UserLockStatus(string Username, string LockStatus, DateTime? LockedAt, DateTime? LockedUntil, long LockVersion);
 
-public sealed record AuditEvent(string EventId, string EventType, DateTime OccurredAt, DateTime RecordedAt, int Attempts, DateTime? LockedUntil, string? TraceId);
+public sealed record AuditEvent(
+    string EventId, string EventType, DateTime OccurredAt, DateTime RecordedAt, int Attempts, DateTime? LockedUntil, string? TraceId,
+    string? Source, int? Level, string? Operator);

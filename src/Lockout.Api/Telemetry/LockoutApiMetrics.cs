@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Lockout.Api.Redis;
 using Lockout.Api.Services;
+using Lockout.Events;
 using Microsoft.Extensions.Options;
 
 namespace Lockout.Api.Telemetry;
@@ -17,6 +18,7 @@ public sealed class LockoutApiMetrics
     private readonly Counter<long> _relayed;
     private readonly Counter<long> _produceFailures;
     private readonly Counter<long> _parked;
+    private readonly Counter<long> _decisions;
     private long _outboxDepth;
 
     public LockoutApiMetrics(IMeterFactory meterFactory, IOptions<LockoutRedisOptions> redisOptions)
@@ -28,6 +30,7 @@ public sealed class LockoutApiMetrics
         _unlocks = meter.CreateCounter<long>("lockout.unlocks", "{unlock}", "Accounts unlocked by an admin.");
         _relayed = meter.CreateCounter<long>("lockout.outbox.relayed", "{event}", "Lock events Kafka acknowledged.");
         _produceFailures = meter.CreateCounter<long>("lockout.outbox.produce_failures", "{event}", "Lock events Kafka did not acknowledge; they stay in the outbox and are retried.");
+        _decisions = meter.CreateCounter<long>("lockout.decisions", "{decision}", "Decisions taken in Redis, by kind (the event types: LOCKED, SOURCE_BLOCKED, SOURCE_THROTTLED, …).");
         _parked = meter.CreateCounter<long>("lockout.outbox.parked", "{event}", "Outbox entries Kafka refused for good, parked in Redis with the reason.");
         meter.CreateObservableGauge("lockout.outbox.depth", () => Volatile.Read(ref _outboxDepth), "{event}", "Lock events waiting in Redis to reach Kafka (in the buckets this instance's relay drains).");
         var capacity = redisOptions.Value.OutboxCapacity;
@@ -49,6 +52,8 @@ public sealed class LockoutApiMetrics
 
     public void EntryParked() => _parked.Add(1);
 
+    public void Decided(LockoutEventType decision) => _decisions.Add(1, new KeyValuePair<string, object?>("decision", decision.Name()));
+
     public void OutboxDepthObserved(long depth) => Volatile.Write(ref _outboxDepth, depth);
 
     public static string OutcomeName(LoginOutcome outcome) => outcome switch
@@ -56,6 +61,7 @@ public sealed class LockoutApiMetrics
         LoginOutcome.Success => "success",
         LoginOutcome.InvalidCredentials => "invalid_credentials",
         LoginOutcome.Locked => "locked",
+        LoginOutcome.Throttled => "throttled",
         _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
     };
 }

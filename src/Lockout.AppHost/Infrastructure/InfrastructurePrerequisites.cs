@@ -49,18 +49,24 @@ public sealed record LocalToolchain(string RedisServer, string PostgresBinDirect
 
     public string InitDb => Path.Combine(PostgresBinDirectory, "initdb");
 
-    /// <summary>Finds the toolchain; otherwise says which program is missing.</summary>
-    /// <param name="searchPath">Folders to search, PATH's by default; Debian keeps PostgreSQL's server programs off PATH.</param>
-    public static LocalToolchain? Find(out string? missing, IEnumerable<string>? searchPath = null)
-    {
-        var folders = (searchPath ?? (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)).ToList();
+    /// <summary>Finds the toolchain on PATH and in the folders the packages install to; otherwise says which program is missing.</summary>
+    public static LocalToolchain? Find(out string? missing) =>
+        Find(out missing, Environment.GetEnvironmentVariable("PATH") ?? "", searchWellKnownFolders: true);
 
-        var redisFolders = searchPath is null ? folders.Append("/usr/bin").Append("/usr/sbin").Distinct() : folders;
+    /// <summary>Finds the toolchain in <paramref name="path"/> (PATH's format) and, if asked, the well-known folders.</summary>
+    /// <param name="searchWellKnownFolders">
+    /// Also search where the Debian and RHEL packages put the programs: Debian keeps PostgreSQL's server programs off PATH.
+    /// </param>
+    public static LocalToolchain? Find(out string? missing, string path, bool searchWellKnownFolders)
+    {
+        var folders = path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).ToList();
+
+        var redisFolders = searchWellKnownFolders ? folders.Append("/usr/bin").Append("/usr/sbin").Distinct() : folders;
         var redis = redisFolders
             .Select(folder => Path.Combine(folder, "redis-server"))
             .FirstOrDefault(File.Exists);
 
-        var postgresFolders = folders.Concat(searchPath is null ? WellKnownPostgresFolders() : []);
+        var postgresFolders = folders.Concat(searchWellKnownFolders ? WellKnownPostgresFolders() : []);
         var postgres = postgresFolders
             .FirstOrDefault(folder => File.Exists(Path.Combine(folder, "postgres")) && File.Exists(Path.Combine(folder, "initdb")));
 

@@ -9,7 +9,6 @@ namespace Lockout.AppHost.Infrastructure;
 /// shapes, so the services cannot tell the modes apart.
 /// </summary>
 public sealed record LockoutInfrastructure(
-    InfrastructureMode Mode,
     IResourceBuilder<IResourceWithConnectionString> Redis,
     IResourceBuilder<IResourceWithConnectionString> Kafka,
     IResourceBuilder<IResourceWithConnectionString> Database);
@@ -41,7 +40,7 @@ public static class LockoutInfrastructureExtensions
         var redis = builder.AddRedis(RedisName);
         var kafka = builder.AddKafka(KafkaName);
         var database = builder.AddPostgres(PostgresName).AddDatabase(DatabaseName);
-        return new LockoutInfrastructure(InfrastructureMode.Containers, redis, kafka, database);
+        return new LockoutInfrastructure(redis, kafka, database);
     }
 
     public static LockoutInfrastructure AddLocalInfrastructure(this IDistributedApplicationBuilder builder, LocalToolchain toolchain)
@@ -52,6 +51,6 @@ public static class LockoutInfrastructureExtensions
         var redis = builder.AddLocalRedis(RedisName, toolchain, data);
         var kafka = builder.AddKafkaMockCluster(KafkaName);
         var database = builder.AddLocalPostgres(PostgresName, toolchain, data).AddDatabase(DatabaseName);
-        return new LockoutInfrastructure(InfrastructureMode.Local, redis, kafka, database);
+        return new LockoutInfrastructure(redis, kafka, database);
     }
 }

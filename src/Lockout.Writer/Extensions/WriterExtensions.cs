@@ -1,4 +1,6 @@
 using Confluent.Kafka;
+using Lockout.Events;
+using Lockout.Kafka;
 using Lockout.Writer.Services;
 using Lockout.Writer.Telemetry;
 using Microsoft.Extensions.Options;
@@ -15,7 +17,10 @@ public static class WriterExtensions
     {
         builder.AddNpgsqlDataSource(DatabaseConnection);
 
-        builder.Services.AddOptions<LockoutWriterOptions>().BindConfiguration(LockoutWriterOptions.SectionName);
+        builder.Services.AddOptions<LockoutWriterOptions>()
+            .BindConfiguration(LockoutWriterOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         var options = builder.Configuration.GetSection(LockoutWriterOptions.SectionName).Get<LockoutWriterOptions>() ?? new LockoutWriterOptions();
 
         builder.AddKafkaConsumer<byte[]?, byte[]?>(KafkaConnection,
@@ -40,7 +45,7 @@ public static class WriterExtensions
                 var metrics = services.GetRequiredService<LockoutWriterMetrics>();
                 consumer.SetStatisticsHandler((_, json) =>
                 {
-                    if (ConsumerLagStatistics.Read(json) is { } lag)
+                    if (KafkaStatistics.ReadConsumerLag(json, LockoutTopics.Events) is { } lag)
                     {
                         metrics.ConsumerLagObserved(lag);
                     }

@@ -1,6 +1,7 @@
 using Lockout.Database;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
+using Lockout.ServiceDefaults;
 using Lockout.Writer.Extensions;
 
 namespace Lockout.Writer.Services;
@@ -25,24 +26,13 @@ public sealed partial class DatabaseSchema(IConfiguration configuration, ILogger
         // The raw connection string: a data source hides the password, which DbUp needs.
         var connectionString = configuration.GetConnectionString(WriterExtensions.DatabaseConnection)
             ?? throw new InvalidOperationException($"ConnectionStrings:{WriterExtensions.DatabaseConnection} is not configured.");
-        var delay = TimeSpan.FromMilliseconds(250);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SchemaMigrator.MigrateAsync(connectionString, logger, stoppingToken);
-                _ready.TrySetResult();
-                return;
-            }
-            catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
-            {
-                LogMigrationRetry(logger, exception);
-                await Task.Delay(delay, stoppingToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-            }
-        }
+        var untilMigrated = StartupRetry.Create(
+            exception => exception is NpgsqlException or InvalidOperationException,
+            (exception, delay) => LogMigrationRetry(logger, delay.TotalSeconds, exception));
+        await untilMigrated.ExecuteAsync(async token => await SchemaMigrator.MigrateAsync(connectionString, logger, token), stoppingToken);
+        _ready.TrySetResult();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The database schema could not be migrated yet; retrying.")]
-    private static partial void LogMigrationRetry(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The database schema could not be migrated yet; retrying in {DelaySeconds} s.")]
+    private static partial void LogMigrationRetry(ILogger logger, double delaySeconds, Exception exception);
 }

@@ -6,6 +6,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Lockout.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace Lockout.Tests.AppHost;
 
@@ -126,6 +127,9 @@ public sealed class AppHostEndToEndTests(AppHostFixture appHost)
         using var admin = AdminClient();
         var username = TestEnvironment.NewUsername("e2e-outage");
         (await admin.PostAsJsonAsync("/admin/users", new { username, password = "right" })).EnsureSuccessStatusCode();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(
+            await appHost.App.GetConnectionStringAsync("redis") ?? throw new InvalidOperationException("Redis has no connection string."));
+        var outbox = redis.GetDatabase();
 
         var started = await appHost.App.ResourceCommands.ExecuteCommandAsync("kafka", "start-broker-outage");
         Assert.True(started.Success, started.Message);
@@ -137,6 +141,14 @@ public sealed class AppHostEndToEndTests(AppHostFixture appHost)
             }
 
             Assert.Equal(HttpStatusCode.Locked, (await LoginAsync(username, "right")).StatusCode);
+
+            // Only the outage keeps the event there: the relay read it and Kafka has not acknowledged it a second later
+            // (with the broker up it leaves the outbox within milliseconds).
+            await Poll.UntilAsync(
+                async () => await PendingIdleAsync(outbox, username) >= 1000,
+                TimeSpan.FromSeconds(20),
+                "the LOCKED event to wait in the outbox, read by the relay and not acknowledged");
+            Assert.True(await outbox.StreamLengthAsync(OutboxKey) > 0);
             var lockout = await admin.GetFromJsonAsync<JsonElement>($"/admin/users/{username}/lockout");
             Assert.Equal("UNLOCKED", lockout.GetProperty("dbLockStatus").GetString());
         }
@@ -150,6 +162,24 @@ public sealed class AppHostEndToEndTests(AppHostFixture appHost)
             async () => (await admin.GetFromJsonAsync<JsonElement>($"/admin/users/{username}/lockout")).GetProperty("dbLockStatus").GetString() == "LOCKED",
             TimeSpan.FromSeconds(60),
             "the lock to reach the database after the outage");
+        await Poll.UntilAsync(async () => await outbox.StreamLengthAsync(OutboxKey) == 0, what: "an empty outbox");
+        Assert.Single(await admin.GetFromJsonAsync<JsonElement[]>($"/admin/users/{username}/events") ?? []);
+    }
+
+    private const string OutboxKey = "lockout:outbox";
+
+    /// <summary>How long the account's outbox entry has waited since the relay last read it; -1 while no relay has.</summary>
+    private static async Task<long> PendingIdleAsync(IDatabase outbox, string username)
+    {
+        var entry = (await outbox.StreamRangeAsync(OutboxKey))
+            .FirstOrDefault(e => e["username"] == username.ToUpperInvariant());
+        if (entry.IsNull)
+        {
+            return -1;
+        }
+
+        var pending = await outbox.StreamPendingMessagesAsync(OutboxKey, "outbox-relay", 1, RedisValue.Null, entry.Id, entry.Id);
+        return pending.Length == 1 ? pending[0].IdleTimeInMilliseconds : -1;
     }
 
     private HttpClient AdminClient()

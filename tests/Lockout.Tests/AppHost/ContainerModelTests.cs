@@ -8,7 +8,11 @@ namespace Lockout.Tests.AppHost;
 /// <summary>
 /// The container-mode app model, built by the real AppHost and inspected, never run (no container runtime here).
 /// </summary>
-[Collection(ProcessEnvironmentCollection.Name)]
+/// <remarks>
+/// A model only: these tests restate what the resources are configured with and cannot catch a broker that would
+/// not start with that configuration. They set ASPIRE_CONTAINER_RUNTIME for the process; every other AppHost in
+/// this project is started with an explicit Infrastructure:Mode=local, so none of them asks the runtime.
+/// </remarks>
 public sealed class ContainerModelTests : IAsyncLifetime
 {
     private string? _previousRuntime;

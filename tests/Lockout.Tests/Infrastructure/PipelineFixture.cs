@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Lockout.Tests.Infrastructure;
 
 /// <summary>
@@ -19,10 +21,15 @@ public class PipelineFixture(LocalInfrastructureFixture infrastructure) : IAsync
     /// <summary>Settings both services get on top of the environment's.</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
+    /// <summary>Services the writer gets on top of its own (for instance a log collector).</summary>
+    protected virtual void ConfigureWriter(IServiceCollection services)
+    {
+    }
+
     public async ValueTask InitializeAsync()
     {
         _environment = await infrastructure.CreateEnvironmentAsync();
-        _writer = new WriterHost(_environment, Settings).Start();
+        _writer = new WriterHost(_environment, Settings, ConfigureWriter).Start();
         _api = new ApiHost(_environment, Settings);
         _ = _api.Server;
     }

@@ -72,8 +72,9 @@ public sealed class TestEnvironment : IAsyncDisposable
             "SELECT LOCK_STATUS FROM USERS WHERE NORMALIZED_USERNAME = @u", new { u = username.ToUpperInvariant() });
     }
 
-    public async Task<IReadOnlyList<AuditRow>> AuditRowsAsync(string username)
+    public async Task<IReadOnlyList<AuditRow>> AuditRowsAsync(string? username)
     {
+        ArgumentNullException.ThrowIfNull(username);
         await using var connection = await Database.OpenConnectionAsync();
         var rows = await connection.QueryAsync<AuditRow>(
             "SELECT EVENT_ID AS EventId, EVENT_TYPE AS EventType, ATTEMPTS AS Attempts, TRACE_ID AS TraceId FROM LOCKOUT_EVENTS WHERE USERNAME = @u ORDER BY OCCURRED_AT",
@@ -156,7 +157,7 @@ public sealed class TestEnvironment : IAsyncDisposable
     }
 
     public Task ProduceEventsAsync(IEnumerable<LockoutEvent> events) =>
-        ProduceAsync(LockoutTopics.Events, events.Select(e => (e.Username, LockoutEventSerializer.Serialize(e), (Headers?)null)));
+        ProduceAsync(LockoutTopics.Events, events.Select(e => (e.Key, LockoutEventSerializer.Serialize(e), (Headers?)null)));
 
     /// <summary>Sends events to one partition of the events topic, whatever their keys.</summary>
     public async Task ProduceEventsToPartitionAsync(int partition, IEnumerable<LockoutEvent> events)
@@ -166,7 +167,7 @@ public sealed class TestEnvironment : IAsyncDisposable
         {
             await producer.ProduceAsync(new TopicPartition(LockoutTopics.Events, partition), new Message<byte[]?, byte[]?>
             {
-                Key = System.Text.Encoding.UTF8.GetBytes(lockoutEvent.Username),
+                Key = System.Text.Encoding.UTF8.GetBytes(lockoutEvent.Key),
                 Value = LockoutEventSerializer.Serialize(lockoutEvent),
             });
         }

@@ -81,7 +81,7 @@ public sealed class WriterProcess : IDisposable
                 using var response = await client.GetAsync(new Uri("/health", UriKind.Relative));
                 return response.StatusCode == HttpStatusCode.OK;
             }
-            catch (HttpRequestException)
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException) // refused, or slower than the client's timeout
             {
                 return false;
             }

@@ -83,7 +83,7 @@ public sealed class WriterPoisonTests(LocalInfrastructureFixture infrastructure)
         Assert.Empty(await _environment.AuditRowsAsync(stuck.Username));
 
         await transaction.CommitAsync();
-        await Poll.UntilAsync(async () => await _environment.LockStatusAsync(stuck.Username) == "LOCKED", what: "the stuck event once the lock is gone");
+        await Poll.UntilAsync(async () => await _environment.LockStatusAsync(stuck.Key) == "LOCKED", what: "the stuck event once the lock is gone");
     }
 
     private async Task<bool> WriterIsBlockedAsync()

@@ -2,7 +2,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Diagnostics.Metrics;
+using Lockout.Api.Telemetry;
 using Lockout.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Lockout.Tests.Pipeline;
 
@@ -117,6 +121,33 @@ public sealed class LoginContractTests(PipelineFixture pipeline) : IClassFixture
         // The budget runs out the same way: a LOCKED event reaches the audit log for the unknown name too.
         await Poll.UntilAsync(async () => (await pipeline.Environment.AuditRowsAsync(unknown)).Count == 1, what: "the unknown name's audit row");
         Assert.Null(await pipeline.Environment.LockStatusAsync(unknown));
+    }
+
+    [Fact]
+    public async Task An_unknown_username_costs_exactly_one_verification_against_the_decoy_hash()
+    {
+        var meters = pipeline.Api.Services.GetRequiredService<IMeterFactory>();
+        using var verifications = new MetricCollector<long>(meters, LockoutApiMetrics.MeterName, "lockout.password.verifications");
+
+        Assert.Equal((HttpStatusCode.Unauthorized, "invalid_credentials"), await LoginAsync(TestEnvironment.NewUsername("nobody"), "a guess"));
+
+        Assert.Equal(1, verifications.GetMeasurementSnapshot().Sum(measurement => measurement.Value));
+    }
+
+    [Fact]
+    public async Task A_password_over_1024_characters_gets_400_with_problem_details_and_is_not_verified()
+    {
+        var username = TestEnvironment.NewUsername("long");
+        await pipeline.Api.CreateUserAsync(username, Password);
+        var meters = pipeline.Api.Services.GetRequiredService<IMeterFactory>();
+        using var verifications = new MetricCollector<long>(meters, LockoutApiMetrics.MeterName, "lockout.password.verifications");
+
+        using var response = await _client.PostAsJsonAsync("/login", new { username, password = new string('p', 1025) });
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Empty(verifications.GetMeasurementSnapshot());
+        using var admin = pipeline.Api.CreateAdminClient();
+        Assert.Equal(0, (await admin.GetFromJsonAsync<JsonElement>($"/admin/users/{username}/lockout")).GetProperty("failedAttempts").GetInt32());
     }
 
     [Theory]

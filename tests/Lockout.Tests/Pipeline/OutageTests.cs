@@ -2,6 +2,11 @@ using System.Net;
 using System.Net.Http.Json;
 using Lockout.Events;
 using Lockout.Tests.Infrastructure;
+using Lockout.Writer.Services;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Npgsql;
 
 namespace Lockout.Tests.Pipeline;
 
@@ -14,6 +19,11 @@ public sealed class CheapHashPipelineFixture(LocalInfrastructureFixture infrastr
         // The writer retries an outage with backoff; a short ceiling keeps the wait after recovery short.
         ["Lockout:Writer:MaxRetryDelay"] = "00:00:01",
     };
+
+    /// <summary>Every log record the writer writes.</summary>
+    public FakeLogCollector WriterLogs => Writer.Services.GetRequiredService<FakeLogCollector>();
+
+    protected override void ConfigureWriter(IServiceCollection services) => services.AddLogging(logging => logging.AddFakeLogging());
 }
 
 public sealed class OutageTests(CheapHashPipelineFixture pipeline) : IClassFixture<CheapHashPipelineFixture>
@@ -64,6 +74,39 @@ public sealed class OutageTests(CheapHashPipelineFixture pipeline) : IClassFixtu
         }
 
         await Poll.UntilAsync(async () => await pipeline.Environment.OutboxDepthAsync() == 0, what: "an empty outbox");
+    }
+
+    [Fact]
+    public async Task During_a_broker_outage_health_answers_200_degraded_and_healthy_again_after()
+    {
+        using var api = pipeline.Api.CreateClient();
+        using var writer = pipeline.Writer.CreateClient();
+
+        pipeline.Environment.Kafka.SetBrokersDown();
+        try
+        {
+            // Degraded, not Unhealthy: the outbox and the writer ride out an outage, so neither leaves rotation.
+            foreach (var service in new[] { api, writer })
+            {
+                var health = await Poll.UntilAsync(() => HealthAsync(service), answer => answer.Body == "Degraded", what: "/health to report the outage");
+                Assert.Equal(HttpStatusCode.OK, health.Status);
+            }
+        }
+        finally
+        {
+            pipeline.Environment.Kafka.SetBrokersUp();
+        }
+
+        foreach (var service in new[] { api, writer })
+        {
+            await Poll.UntilAsync(() => HealthAsync(service), answer => answer == (HttpStatusCode.OK, "Healthy"), TimeSpan.FromSeconds(60), "/health to be Healthy again");
+        }
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> HealthAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync(new Uri("/health", UriKind.Relative));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
@@ -121,15 +164,16 @@ public sealed class OutageTests(CheapHashPipelineFixture pipeline) : IClassFixtu
             .Select(i => new LockoutEvent(Guid.CreateVersion7(), LockoutEventType.Locked, TestEnvironment.NewUsername("dbdown").ToUpperInvariant(), DateTimeOffset.UtcNow, 5, i + 1))
             .ToList();
 
+        var failedBefore = FailedWrites().Count;
         await pipeline.Environment.TakeDatabaseDownAsync();
         try
         {
             await pipeline.Environment.ProduceEventsAsync(events);
 
-            // The writer has the events and cannot write them; they must still be there after the outage.
+            // The writer has the events and cannot write them: its write fails, and so does its retry.
             await Poll.UntilAsync(
-                () => Task.FromResult(pipeline.Environment.ReadTopic(LockoutTopics.Events).Count >= events.Count),
-                what: "the events on the topic");
+                () => Task.FromResult(FailedWrites().Count >= failedBefore + 2),
+                what: "the writer to fail a write on the database outage and fail its retry too");
         }
         finally
         {
@@ -142,4 +186,9 @@ public sealed class OutageTests(CheapHashPipelineFixture pipeline) : IClassFixtu
             Assert.Equal(lockoutEvent.EventId.ToString(), Assert.Single(rows).EventId);
         }
     }
+
+    /// <summary>The writer's consumer logging a batch it could not write (with the database's exception).</summary>
+    private List<FakeLogRecord> FailedWrites() =>
+        [.. pipeline.WriterLogs.GetSnapshot().Where(record =>
+            record.Category == typeof(PartitionWriter).FullName && record.Level == LogLevel.Warning && record.Exception is NpgsqlException)];
 }

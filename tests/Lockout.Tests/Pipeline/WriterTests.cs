@@ -58,13 +58,16 @@ public sealed class WriterTests(LocalInfrastructureFixture infrastructure) : IAs
         var locked = new LockoutEvent(Guid.CreateVersion7(), LockoutEventType.Locked, username, DateTimeOffset.UtcNow, 5, 100);
         var unlocked = new LockoutEvent(Guid.CreateVersion7(), LockoutEventType.Unlocked, username, DateTimeOffset.UtcNow, 0, 101);
         await using var writer = new WriterHost(_environment).Start();
-
-        // As a relay retry could deliver them: the lock, the unlock, then the lock again.
         await _environment.ProduceEventsAsync([locked, unlocked]);
+        await Poll.UntilAsync(async () => await _environment.LockStatusAsync(username) == "UNLOCKED", what: "the lock and the unlock to be applied");
+
+        // As a relay retry could deliver it: the lock again, alone in its batch, so only the row's version can refuse it.
+        // The sentinel, another account's event, is sent under the same key and so lands behind it on the same
+        // partition: once the sentinel is recorded, the replayed lock has certainly been processed.
+        var sentinel = LockedEvents(1)[0];
         await _environment.ProduceEventsAsync([locked]);
-        var sentinel = LockedEvents(1)[0] with { Username = username + "-SENTINEL" };
-        await _environment.ProduceEventsAsync([sentinel]);
-        await Poll.UntilAsync(async () => (await _environment.AuditRowsAsync(sentinel.Username)).Count == 1, what: "the events after the replay");
+        await _environment.ProduceAsync(LockoutTopics.Events, username, LockoutEventSerializer.Serialize(sentinel));
+        await Poll.UntilAsync(async () => (await _environment.AuditRowsAsync(sentinel.Username)).Count == 1, what: "the sentinel behind the replay");
 
         Assert.Equal(["LOCKED", "UNLOCKED"], (await _environment.AuditRowsAsync(username)).Select(row => row.EventType));
         Assert.Equal("UNLOCKED", await _environment.LockStatusAsync(username));
@@ -76,7 +79,7 @@ public sealed class WriterTests(LocalInfrastructureFixture infrastructure) : IAs
         await using var writer = new WriterHost(_environment).Start();
         var after = LockedEvents(1)[0];
         // Same key, so the same partition: the valid event is behind the bad one.
-        await _environment.ProduceAsync(LockoutTopics.Events, after.Username, Encoding.UTF8.GetBytes("{\"this is\": \"not an event\""),
+        await _environment.ProduceAsync(LockoutTopics.Events, after.Key, Encoding.UTF8.GetBytes("{\"this is\": \"not an event\""),
             new Headers { { "traceparent", Encoding.UTF8.GetBytes("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01") } });
         await _environment.ProduceEventsAsync([after]);
 

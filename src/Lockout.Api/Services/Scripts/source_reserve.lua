@@ -3,7 +3,7 @@
 -- a source's requests race, it cannot verify more wrong passwords than the limit.
 -- KEYS: source_failures, source_leases, outbox
 -- ARGV: shift_ms, max_failures, window_ms, lease_ms, lease_id, outbox_capacity
--- Returns { status (0 reserved, 1 throttled, 3 outbox full), retry_after_ms }
+-- Returns { status (0 reserved, 1 throttled or no slot free, 3 outbox full), retry_after_ms, failures }
 local now = now_ms(ARGV[1])
 local max = tonumber(ARGV[2])
 local window = tonumber(ARGV[3])
@@ -21,13 +21,13 @@ if failures + in_flight >= max then
     local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
     retry_after = tonumber(first[2]) - now
   end
-  return { 1, math.max(retry_after, 1) }
+  return { 1, math.max(retry_after, 1), failures }
 end
 
 if failures + in_flight + 1 >= max and outbox_full(KEYS[3], ARGV[6]) then
-  return { 3, 0 }
+  return { 3, 0, failures }
 end
 
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[5])
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]))
-return { 0, 0 }
+return { 0, 0, failures }

@@ -1,7 +1,4 @@
 using Lockout.Events;
-using Lockout.Kafka;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Lockout.AppHost.Infrastructure.Containers;
 
@@ -24,22 +21,13 @@ public static class KafkaContainerExtensions
     {
         var kafka = new KafkaServerResource(name);
 
-        string? connectionString = null;
-        builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(kafka, async (_, cancellationToken) =>
-            connectionString = await kafka.ConnectionStringExpression.GetValueAsync(cancellationToken));
-
-        var healthCheckKey = $"{name}_check";
-        var healthCheck = new Lazy<KafkaBrokerHealthCheck>(() =>
-            new KafkaBrokerHealthCheck(connectionString ?? throw new InvalidOperationException("The Kafka connection string is not available yet.")));
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => healthCheck.Value, failureStatus: null, tags: null));
-
         return builder.AddResource(kafka)
             .WithEndpoint(targetPort: BrokerPort, port: port, name: KafkaServerResource.PrimaryEndpointName)
             .WithEndpoint(targetPort: InternalBrokerPort, name: KafkaServerResource.InternalEndpointName)
             .WithImage(Image, Tag)
             .WithImageRegistry(Registry)
             .WithEnvironment(context => ConfigureKraft(context, kafka))
-            .WithHealthCheck(healthCheckKey);
+            .WithKafkaBrokerHealthCheck();
     }
 
     private static void ConfigureKraft(EnvironmentCallbackContext context, KafkaServerResource kafka)

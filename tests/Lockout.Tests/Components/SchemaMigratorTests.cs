@@ -3,7 +3,7 @@ using Lockout.Database;
 using Lockout.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Lockout.Tests.Units;
+namespace Lockout.Tests.Components;
 
 public sealed class SchemaMigratorTests(LocalInfrastructureFixture infrastructure)
 {

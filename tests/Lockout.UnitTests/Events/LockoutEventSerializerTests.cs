@@ -1,7 +1,7 @@
 using System.Text;
 using Lockout.Events;
 
-namespace Lockout.Tests.Units;
+namespace Lockout.UnitTests.Events;
 
 public sealed class LockoutEventSerializerTests
 {
