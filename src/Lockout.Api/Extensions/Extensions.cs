@@ -128,6 +128,12 @@ public static class Extensions
             forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse("127.0.0.0/8"));
             forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse("::1/128"));
         }
+
+        if (forwarded.KnownIPNetworks.Count == 0)
+        {
+            // With no known proxy at all, the middleware believes the header from anyone: read no header instead.
+            forwarded.ForwardedHeaders = ForwardedHeaders.None;
+        }
     }
 
     /// <summary>

@@ -40,7 +40,7 @@ public sealed class GuessBudget(
     private readonly LockoutPolicy _policy = policy.Value;
     private readonly LockoutRedisOptions _redis = redisOptions.Value;
     private readonly bool _smart = policy.Value.Mode == LockoutMode.Smart;
-    private readonly string _levels = string.Join(",", policy.Value.Smart.LockLevels.Select(Milliseconds));
+    private readonly string _levels = string.Join(",", policy.Value.Smart.EffectiveLockLevels.Select(Milliseconds));
 
     // Retries a release for as long as the lease it gives back could still be held.
     private readonly ResiliencePipeline _releaseRetry = new ResiliencePipelineBuilder()

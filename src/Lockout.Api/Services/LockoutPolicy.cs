@@ -98,7 +98,12 @@ public sealed class SmartLockoutOptions
     /// Durations of the growing temporary locks and blocks: the first, then the next each time it happens again within
     /// <see cref="LevelResetAfter"/>; after the last, until an admin lifts it.
     /// </summary>
-    public TimeSpan[] LockLevels { get; set; } = [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30)];
+    /// <remarks>Empty means the defaults, 1, 5 and 30 minutes (configuration adds to an array's defaults rather than
+    /// replacing them, so the defaults are not in the array).</remarks>
+    public TimeSpan[] LockLevels { get; set; } = [];
+
+    public IReadOnlyList<TimeSpan> EffectiveLockLevels =>
+        LockLevels.Length > 0 ? LockLevels : [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30)];
 
     /// <summary>Without a new lock or block for this long, the level starts again at the first.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
