@@ -31,15 +31,16 @@ local function last_success(familiar_key, source)
   return tonumber(redis.call('HGET', familiar_key, source) or '0')
 end
 
--- Counts, in one pass: the source's failures since source_since, and unfamiliar failures since cap_since;
+-- Counts, in one pass: the source's failures since it was last blocked or signed in (a failure in the same
+-- millisecond as the sign-in counts; one at the block's moment does not), and unfamiliar failures since cap_since;
 -- also returns the score of the oldest unfamiliar failure counted (when the cap frees a slot).
-local function count_failures(failures_key, source, source_since, cap_since)
-  local rows = redis.call('ZRANGEBYSCORE', failures_key, math.min(source_since, cap_since), '+inf', 'WITHSCORES')
+local function count_failures(failures_key, source, window_since, signed_in_at, cap_since)
+  local rows = redis.call('ZRANGEBYSCORE', failures_key, math.min(window_since, cap_since), '+inf', 'WITHSCORES')
   local of_source, unfamiliar, oldest_unfamiliar = 0, 0, nil
   for i = 1, #rows, 2 do
     local kind, src = parse_member(rows[i])
     local at = tonumber(rows[i + 1])
-    if src == source and at > source_since then
+    if src == source and at > window_since and at >= signed_in_at then
       of_source = of_source + 1
     end
     if kind == 'u' and at > cap_since then

@@ -32,8 +32,8 @@ if ARGV[14] ~= '' then
   redis.call('PEXPIRE', wrong, window)
 end
 
-local source_since = math.max(now - window, block and block.at or 0, last_success(familiar_key, source))
-local source_failed, unfamiliar_failed = count_failures(acct.failures, source, source_since, now - cap_window)
+local source_failed, unfamiliar_failed = count_failures(acct.failures, source,
+  math.max(now - window, block and block.at or 0), last_success(familiar_key, source), now - cap_window)
 local status, failures, till, level = 0, source_failed, 0, 0
 
 if source_failed >= per_source_max then

@@ -37,8 +37,8 @@ if ARGV[15] ~= '' then
 end
 
 redis.call('ZREMRANGEBYSCORE', acct.failures, '-inf', now - math.max(window, cap_window))
-local source_since = math.max(now - window, block and block.at or 0, signed_in_at)
-local source_failed, unfamiliar_failed, oldest_unfamiliar = count_failures(acct.failures, source, source_since, now - cap_window)
+local source_failed, unfamiliar_failed, oldest_unfamiliar =
+  count_failures(acct.failures, source, math.max(now - window, block and block.at or 0), signed_in_at, now - cap_window)
 local source_in_flight, unfamiliar_in_flight = count_in_flight(acct.leases, source, now)
 
 if source_failed + source_in_flight >= per_source_max then
