@@ -17,6 +17,9 @@ catch (InfrastructureUnavailableException exception)
 // set your own with Parameters:admin-api-key.
 var adminApiKey = builder.AddParameter("admin-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
+// Smart mode keeps a keyed hash of an account's recent wrong passwords; this is the key.
+var passwordTagKey = builder.AddParameter("password-tag-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
 var writer = builder.AddProject<Projects.Lockout_Writer>("writer")
     .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
     .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
@@ -28,6 +31,7 @@ builder.AddProject<Projects.Lockout_Api>("api")
     .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
     .WaitFor(writer) // the writer owns the schema; the API reads USERS
     .WithEnvironment("Lockout__AdminApiKey", adminApiKey)
+    .WithEnvironment("Lockout__Policy__Smart__PasswordTagKey", passwordTagKey)
     // Kestrel itself listens on 8080 (the seed's port), with no proxy in front of every login.
     .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
     .WithHttpHealthCheck("/health");

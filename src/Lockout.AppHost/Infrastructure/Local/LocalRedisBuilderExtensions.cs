@@ -5,7 +5,7 @@ namespace Lockout.AppHost.Infrastructure.Local;
 /// <summary>Adds a <see cref="LocalRedisResource"/>: local mode's Redis.</summary>
 public static class LocalRedisBuilderExtensions
 {
-    /// <summary>A <c>redis-server</c> on loopback, keeping an append-only file in the run's data folder.</summary>
+    /// <summary>A <c>redis-server</c> on loopback, keeping an append-only file in the run's data folder (see <see cref="RedisServerSettings"/>).</summary>
     public static IResourceBuilder<LocalRedisResource> AddLocalRedis(
         this IDistributedApplicationBuilder builder, [ResourceName] string name, LocalToolchain toolchain, LocalDataFolder data)
     {
@@ -24,13 +24,10 @@ public static class LocalRedisBuilderExtensions
                 context.Args.Add("-::1"); // IPv6 loopback if the machine has it ("localhost" may resolve to either)
                 context.Args.Add("--dir");
                 context.Args.Add(data.Redis);
-                // The outbox lives in Redis: an append-only file, synced every second, survives a Redis restart.
-                context.Args.Add("--appendonly");
-                context.Args.Add("yes");
-                context.Args.Add("--appendfsync");
-                context.Args.Add("everysec");
-                context.Args.Add("--save");
-                context.Args.Add("");
+                foreach (var argument in RedisServerSettings.Arguments(RedisServerSettings.MaxMemory(builder.Configuration)))
+                {
+                    context.Args.Add(argument);
+                }
             })
             .WithIconName("Memory")
             .WithConnectionStringHealthCheck((checks, checkName, connectionString) => checks.AddRedis(_ => connectionString(), name: checkName));

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Lockout.AppHost.Infrastructure;
+
+/// <summary>
+/// How Redis runs in both modes. Redis holds the outbox and every lock decision until the database shows it, so it
+/// keeps an append-only file (synced every second: a lock decided in the second before Redis dies can be lost) and
+/// never evicts: at <c>maxmemory</c> a write is refused (503 for that request) rather than a key silently dropped.
+/// </summary>
+public static class RedisServerSettings
+{
+    /// <summary>Configuration key of the memory Redis may use (Redis's own syntax: 1gb, 512mb).</summary>
+    public const string MaxMemoryKey = "Infrastructure:RedisMaxMemory";
+
+    public const string DefaultMaxMemory = "1gb";
+
+    public static string MaxMemory(IConfiguration configuration) =>
+        configuration[MaxMemoryKey] is { Length: > 0 } value ? value : DefaultMaxMemory;
+
+    /// <summary>The redis-server arguments that say so.</summary>
+    public static string[] Arguments(string maxMemory) =>
+    [
+        "--appendonly", "yes",
+        "--appendfsync", "everysec",
+        "--save", "",
+        "--maxmemory", maxMemory,
+        "--maxmemory-policy", "noeviction",
+    ];
+}
