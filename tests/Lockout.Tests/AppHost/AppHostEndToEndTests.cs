@@ -168,14 +168,14 @@ public sealed class AppHostEndToEndTests(AppHostFixture appHost)
 
     private const string OutboxKey = "lockout:outbox";
 
-    /// <summary>How long the account's outbox entry has waited since the relay last read it; -1 while no relay has.</summary>
+    /// <summary>How long the account's outbox entry has waited since the relay last read it; -1 when there is none, or no relay has read it.</summary>
     private static async Task<long> PendingIdleAsync(IDatabase outbox, string username)
     {
         var entry = (await outbox.StreamRangeAsync(OutboxKey))
             .FirstOrDefault(e => e["username"] == username.ToUpperInvariant());
-        if (entry.IsNull)
+        if (entry.Id.IsNull)
         {
-            return -1;
+            return -1; // not in the outbox (any more)
         }
 
         var pending = await outbox.StreamPendingMessagesAsync(OutboxKey, "outbox-relay", 1, RedisValue.Null, entry.Id, entry.Id);
