@@ -42,7 +42,8 @@ public sealed class TimedLockTests(TimedLockPipelineFixture pipeline) : IClassFi
         foreach (var answer in new[] { locking, refused })
         {
             Assert.Equal(HttpStatusCode.Locked, answer.Status);
-            Assert.InRange(answer.RetryAfterSeconds!.Value, 1, (long)TimedLockPipelineFixture.LockDuration.TotalSeconds);
+            Assert.NotNull(answer.RetryAfterSeconds);
+            Assert.InRange(answer.RetryAfterSeconds.Value, 1, (long)TimedLockPipelineFixture.LockDuration.TotalSeconds);
         }
 
         var state = await Poll.UntilAsync(() => LockoutStateAsync(username), s => s.GetProperty("dbLockStatus").GetString() == "LOCKED", what: "the timed lock in USERS");
@@ -63,7 +64,8 @@ public sealed class TimedLockTests(TimedLockPipelineFixture pipeline) : IClassFi
         var answer = await LoginAsync(username, Password);
 
         Assert.Equal(HttpStatusCode.Locked, answer.Status);
-        Assert.InRange(answer.RetryAfterSeconds!.Value, 1, 300);
+        Assert.NotNull(answer.RetryAfterSeconds);
+        Assert.InRange(answer.RetryAfterSeconds.Value, 1, 300);
         var state = await LockoutStateAsync(username);
         Assert.True(state.GetProperty("locked").GetBoolean()); // remembered in Redis again
         Assert.Equal(lockedUntil, state.GetProperty("lockedUntil").GetDateTimeOffset());
