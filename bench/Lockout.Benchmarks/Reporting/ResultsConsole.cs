@@ -41,7 +41,7 @@ internal static class ResultsConsole
 
         AnsiConsole.Write(table);
 
-        var ratios = new Table().Title("Lockout / baseline").Border(TableBorder.Rounded);
+        var ratios = new Table().Title("Lockout / Identity and Lockout / baseline").Border(TableBorder.Rounded);
         foreach (var column in ResultsTable.RatioColumns)
         {
             ratios.AddColumn(new TableColumn(Markup.Escape(column)).RightAligned());
@@ -56,7 +56,7 @@ internal static class ResultsConsole
 
         if (targets.Count > 0)
         {
-            var checks = new Table().Title("Targets (issue 5)").Border(TableBorder.Rounded).AddColumns("Target", "Measured", "Met");
+            var checks = new Table().Title("Targets (issues 5 and 15)").Border(TableBorder.Rounded).AddColumns("Target", "Measured", "Met");
             foreach (var target in targets)
             {
                 checks.AddRow(Markup.Escape(target.Target), Markup.Escape(target.Figure), target.Met switch

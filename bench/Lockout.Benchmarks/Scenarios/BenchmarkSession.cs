@@ -8,19 +8,19 @@ using Spectre.Console;
 namespace Lockout.Benchmarks.Scenarios;
 
 /// <summary>
-/// Both systems, up, on one PostgreSQL server, for one hash setting; measures a run on either the same way.
+/// The systems, up, on one PostgreSQL server, for one hash setting; measures a run on any of them the same way.
 /// </summary>
-internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting hash, LockoutSystem lockout, BaselineSystem baseline, CeilingSystem ceiling)
+internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting hash, LockoutSystem lockout, IdentitySystem identity, BaselineSystem baseline, CeilingSystem ceiling)
 {
     private readonly DatabaseActivity _activity = new(lockout.Database);
 
     // Every process of ours is measured in every run, so "outside" CPU is only other programs' (an idle Lockout API
-    // still uses some CPU while the baseline runs).
-    private readonly IReadOnlyList<ProcessGroup> _ours = [.. lockout.Processes, .. baseline.Processes, .. ceiling.Processes];
+    // still uses some CPU while Identity runs).
+    private readonly IReadOnlyList<ProcessGroup> _ours = [.. lockout.Processes, .. identity.Processes, .. baseline.Processes, .. ceiling.Processes];
 
-    public IEnumerable<ILoginSystem> Systems => [lockout, baseline];
+    public IEnumerable<ILoginSystem> Systems => [lockout, identity, baseline];
 
-    /// <summary>The systems a scenario runs on: the reference ceiling alone, or Lockout and the baseline side by side.</summary>
+    /// <summary>The systems a scenario runs on: the reference ceiling alone, or the login systems side by side.</summary>
     public IEnumerable<ILoginSystem> SystemsFor(string scenario) => scenario == "ceiling" ? [ceiling] : Systems;
 
     /// <summary>Unmeasured traffic through every path (success, failure, lock, locked), so neither side is measured cold.</summary>
@@ -29,7 +29,7 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
         var accounts = new AccountSet("warmup", 1000, PasswordsFor(hash));
         var correct = accounts.EncodeAll(correctPassword: true);
         var wrong = accounts.EncodeAll(correctPassword: false);
-        foreach (var system in (ILoginSystem[])[lockout, baseline, ceiling])
+        foreach (var system in (ILoginSystem[])[lockout, identity, baseline, ceiling])
         {
             await system.SeedAsync(accounts, cancellationToken);
             var duration = options.Smoke ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(5);

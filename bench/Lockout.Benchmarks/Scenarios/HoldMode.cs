@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace Lockout.Benchmarks.Scenarios;
 
 /// <summary>
-/// <c>--hold</c>: both systems up and warm, one locked hot account on each, until Ctrl+C — for profilers,
+/// <c>--hold</c>: the systems up and warm, one locked hot account on each, until Ctrl+C — for profilers,
 /// dotnet-counters and wrk run by hand.
 /// </summary>
 internal static class HoldMode
@@ -25,7 +25,7 @@ internal static class HoldMode
             AnsiConsole.MarkupLine(Markup.Escape($"  wrk -t2 -c1000 -d15s -s bench/Lockout.Benchmarks/wrk-login.lua http://{system.LoginEndpoint}/login"));
         }
 
-        AnsiConsole.MarkupLine("Holding; Ctrl+C stops both systems.");
+        AnsiConsole.MarkupLine("Holding; Ctrl+C stops every system.");
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);

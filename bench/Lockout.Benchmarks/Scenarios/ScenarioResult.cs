@@ -37,10 +37,11 @@ internal sealed record ScenarioResult(
     IReadOnlyList<string> Notes,
     string Generator = Load.LoadGenerator.Builtin)
 {
-    /// <summary>The system's own processes: Lockout's API, writer and Redis; the baseline's or the ceiling's one process.</summary>
+    /// <summary>The system's own processes: Lockout's API, writer and Redis; Identity's, the baseline's or the ceiling's one process.</summary>
     public IEnumerable<RoleUsage> ServiceUsage => Resources.Where(usage => System switch
     {
         "Lockout" => usage.Role is "api" or "writer" or "redis",
+        "Identity" => usage.Role == "identity",
         "Baseline" => usage.Role == "baseline",
         _ => usage.Role == "ceiling",
     });
