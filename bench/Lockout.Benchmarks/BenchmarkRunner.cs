@@ -74,13 +74,14 @@ internal static class BenchmarkRunner
             await using (identity)
             await using (var baseline = await BaselineSystem.StartAsync(lockout.DatabaseConnectionString, hash.IterationCount, options.PerfMap, cancellationToken))
             await using (var ceiling = await CeilingSystem.StartAsync(lockout.RedisConnectionString, options.PerfMap, cancellationToken))
+            await using (var redis = await Measurement.RedisActivity.ConnectAsync(lockout.RedisConnectionString))
             {
                 AnsiConsole.MarkupLine($"Lockout API on {lockout.LoginEndpoint}, Identity on {identity.LoginEndpoint}, baseline on {baseline.LoginEndpoint}; logs in {Markup.Escape(logPath)}");
-                var session = new BenchmarkSession(options, hash, lockout, identity, baseline, ceiling);
+                var session = new BenchmarkSession(options, hash, lockout, identity, baseline, ceiling, redis);
                 await session.WarmUpAsync(cancellationToken);
                 if (options.Hold)
                 {
-                    await HoldMode.RunAsync(session, hash, cancellationToken);
+                    await HoldMode.RunAsync(session, options, hash, cancellationToken);
                     return [];
                 }
 

@@ -9,7 +9,7 @@ internal static class ResultsTable
     public static readonly string[] Columns =
     [
         "Scenario", "System", "Clients", "Generator", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "Verifications (max/account)",
-        "DB tx/s", "DB row writes/s", "Locks/s (peak)", "Catch-up s", "Lock latency p50/p99 ms",
+        "DB tx/s", "DB row writes/s", "Redis cmd/s", "Locks/s (peak)", "Catch-up s", "Lock latency p50/p99 ms",
         "Peak MiB service / postgres / bench", "CPU cores service / postgres / bench / outside",
     ];
 
@@ -34,6 +34,7 @@ internal static class ResultsTable
         result.MaxVerificationsPerAccount > 0 ? $"{Number(result.Verifications)} ({Number(result.MaxVerificationsPerAccount)})" : Number(result.Verifications),
         Number(result.DbTransactionsPerSecond),
         Number(result.DbRowWritesPerSecond),
+        Number(result.RedisCommandsPerSecond),
         Number(result.PeakLocksPerSecond),
         Decimal(result.CatchUpSeconds),
         result.LockLatencyP50Ms is null ? "–" : $"{Decimal(result.LockLatencyP50Ms.Value)} / {Decimal(result.LockLatencyP99Ms ?? double.NaN)}",
