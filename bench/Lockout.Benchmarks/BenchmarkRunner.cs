@@ -7,7 +7,8 @@ namespace Lockout.Benchmarks;
 
 /// <summary>
 /// For each hash setting: starts Lockout (AppHost, local mode), ASP.NET Core Identity and the baseline on the same
-/// PostgreSQL, warms them up, runs the scenarios on each in turn, and writes the results. Returns non-zero when a run found a problem.
+/// PostgreSQL, warms them up, runs the scenarios on each in turn, and writes the results. Returns non-zero when a
+/// run found a problem.
 /// </summary>
 internal static class BenchmarkRunner
 {
