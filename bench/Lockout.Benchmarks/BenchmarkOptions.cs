@@ -201,7 +201,8 @@ internal sealed record BenchmarkOptions
           --api-env KEY=VALUE          extra environment for Lockout's API (try runtime settings); repeatable
           --writer-env KEY=VALUE       the same for Lockout's writer
           --perf-map                   services write perf maps (DOTNET_PerfMapEnabled=1), for profiling with perf
-          --hold                       start both systems, lock a hot account on each, wait for Ctrl+C (profile by hand)
+          --hold                       start the systems, lock a hot account and seed the mixed accounts on each, wait
+                                       for Ctrl+C (profile by hand with wrk-login.lua, wrk-mixed.lua)
           --render RESULTS.json        write a run's tables, targets and chart again from its JSON
         """;
 }

@@ -6,8 +6,9 @@ using Spectre.Console;
 namespace Lockout.Benchmarks;
 
 /// <summary>
-/// For each hash setting: starts Lockout (AppHost, local mode) and the baseline on the same PostgreSQL, warms both
-/// up, runs the scenarios on each in turn, and writes the results. Returns non-zero when a run found a problem.
+/// For each hash setting: starts Lockout (AppHost, local mode), ASP.NET Core Identity and the baseline on the same
+/// PostgreSQL, warms them up, runs the scenarios on each in turn, and writes the results. Returns non-zero when a
+/// run found a problem.
 /// </summary>
 internal static class BenchmarkRunner
 {
@@ -70,16 +71,18 @@ internal static class BenchmarkRunner
             _ => LockoutSystem.StartAsync(hash.IterationCount, logPath, options.CatchUpTimeout, options.PerfMap, options.ApiEnvironment, options.WriterEnvironment, cancellationToken));
         await using (lockout)
         {
-            var baseline = await BaselineSystem.StartAsync(lockout.DatabaseConnectionString, hash.IterationCount, options.PerfMap, cancellationToken);
-            await using (baseline)
+            var identity = await IdentitySystem.StartAsync(lockout.DatabaseConnectionString, hash.IterationCount, options.PerfMap, cancellationToken);
+            await using (identity)
+            await using (var baseline = await BaselineSystem.StartAsync(lockout.DatabaseConnectionString, hash.IterationCount, options.PerfMap, cancellationToken))
             await using (var ceiling = await CeilingSystem.StartAsync(lockout.RedisConnectionString, options.PerfMap, cancellationToken))
+            await using (var redis = await Measurement.RedisActivity.ConnectAsync(lockout.RedisConnectionString))
             {
-                AnsiConsole.MarkupLine($"Lockout API on {lockout.LoginEndpoint}, baseline on {baseline.LoginEndpoint}; logs in {Markup.Escape(logPath)}");
-                var session = new BenchmarkSession(options, hash, lockout, baseline, ceiling);
+                AnsiConsole.MarkupLine($"Lockout API on {lockout.LoginEndpoint}, Identity on {identity.LoginEndpoint}, baseline on {baseline.LoginEndpoint}; logs in {Markup.Escape(logPath)}");
+                var session = new BenchmarkSession(options, hash, lockout, identity, baseline, ceiling, redis);
                 await session.WarmUpAsync(cancellationToken);
                 if (options.Hold)
                 {
-                    await HoldMode.RunAsync(session, hash, cancellationToken);
+                    await HoldMode.RunAsync(session, options, hash, cancellationToken);
                     return [];
                 }
 

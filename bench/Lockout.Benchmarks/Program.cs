@@ -1,9 +1,12 @@
 using Lockout.Benchmarks;
 using Lockout.Benchmarks.Baseline;
+using Lockout.Benchmarks.Identity;
 
-// The baseline and the reference ceiling run from this same executable, in child processes of the benchmark.
+// Identity, the baseline and the reference ceiling run from this same executable, in child processes of the benchmark.
 switch (args.FirstOrDefault())
 {
+    case IdentityServer.Command:
+        return await IdentityServer.RunAsync(args);
     case BaselineServer.Command:
         return await BaselineServer.RunAsync(args);
     case CeilingServer.Command:
@@ -59,7 +62,7 @@ try
 }
 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
 {
-    Console.Error.WriteLine("Cancelled; Lockout and the baseline were stopped.");
+    Console.Error.WriteLine("Cancelled; the systems under test were stopped.");
     return options.Hold ? 0 : 130;
 }
 

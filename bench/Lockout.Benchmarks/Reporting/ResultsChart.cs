@@ -5,12 +5,13 @@ using ScottPlot;
 namespace Lockout.Benchmarks.Reporting;
 
 /// <summary>
-/// <c>{name}.png</c>: requests per second (log scale: the two systems differ by orders of magnitude) and p99
-/// latency, Lockout beside the baseline, per scenario.
+/// <c>{name}.png</c>: requests per second (log scale: the systems differ by orders of magnitude) and p99
+/// latency, Lockout beside ASP.NET Core Identity and the baseline, per scenario.
 /// </summary>
 internal static class ResultsChart
 {
     private static readonly Color LockoutColor = Color.FromHex("#1f77b4");
+    private static readonly Color IdentityColor = Color.FromHex("#d62728");
     private static readonly Color BaselineColor = Color.FromHex("#ff7f0e");
     private static readonly Color CeilingColor = Color.FromHex("#7f7f7f");
 
@@ -25,7 +26,7 @@ internal static class ResultsChart
         var throughput = multiplot.GetPlot(0);
         AddBars(throughput, scenarios, results, result => Math.Log10(Math.Max(1, result.RequestsPerSecond)), result => $"{result.RequestsPerSecond:N0}");
         throughput.Axes.Left.TickGenerator = LogTicks(value => Math.Pow(10, value));
-        throughput.Title($"Lockout vs synchronous-DB baseline — {hash.Label}{GeneratorLine(results)}");
+        throughput.Title($"Lockout vs ASP.NET Core Identity and a synchronous-DB baseline — {hash.Label}{GeneratorLine(results)}");
         throughput.YLabel("requests/s (log scale)");
 
         var latency = multiplot.GetPlot(1);
@@ -60,11 +61,11 @@ internal static class ResultsChart
         var bars = new List<Bar>();
         for (var i = 0; i < scenarios.Count; i++)
         {
-            foreach (var (system, offset, color) in new[] { ("Lockout", -0.2, LockoutColor), ("Baseline", 0.2, BaselineColor), (CeilingSystem.SystemName, 0.0, CeilingColor) })
+            foreach (var (system, offset, color) in new[] { ("Lockout", -0.28, LockoutColor), (IdentitySystem.SystemName, 0.0, IdentityColor), ("Baseline", 0.28, BaselineColor), (CeilingSystem.SystemName, 0.0, CeilingColor) })
             {
                 if (results.FirstOrDefault(result => result.Scenario == scenarios[i] && result.System == system) is { } result)
                 {
-                    bars.Add(new Bar { Position = i + offset, Value = value(result), FillColor = color, Size = 0.38, Label = label(result) });
+                    bars.Add(new Bar { Position = i + offset, Value = value(result), FillColor = color, Size = 0.27, Label = label(result) });
                 }
             }
         }
@@ -75,7 +76,15 @@ internal static class ResultsChart
         plot.Legend.IsVisible = true;
         plot.Legend.Alignment = Alignment.UpperRight;
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "Lockout", FillColor = LockoutColor });
-        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "Baseline (ASP.NET Identity-style, DB write per request)", FillColor = BaselineColor });
+        if (results.Any(result => result.System == IdentitySystem.SystemName))
+        {
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = "ASP.NET Core Identity (EF Core, PostgreSQL)", FillColor = IdentityColor });
+        }
+
+        if (results.Any(result => result.System == "Baseline"))
+        {
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = "Baseline (hand-made, atomic DB write per request)", FillColor = BaselineColor });
+        }
         if (results.Any(result => result.System == CeilingSystem.SystemName))
         {
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = "Reference: bare Kestrel + one Redis Lua call", FillColor = CeilingColor });

@@ -11,7 +11,7 @@ internal static class ResultsConsole
     {
         var mark = result.Problems.Count == 0 ? "[green]✓[/]" : "[red]✗[/]";
         var figures = double.IsFinite(result.P50Ms)
-            ? string.Create(CultureInfo.InvariantCulture, $"{result.RequestsPerSecond:N0} req/s, p50 {result.P50Ms:0.00} ms, p99 {result.P99Ms:0.00} ms, {result.Verifications:N0} verifications (max {result.MaxVerificationsPerAccount:N0}/account), {result.DbTransactionsPerSecond:N0} DB tx/s")
+            ? string.Create(CultureInfo.InvariantCulture, $"{result.RequestsPerSecond:N0} req/s, p50 {result.P50Ms:0.00} ms, p99 {result.P99Ms:0.00} ms, {result.Verifications:N0} verifications (max {result.MaxVerificationsPerAccount:N0}/account), {result.DbTransactionsPerSecond:N0} DB tx/s{(result.RedisCommandsPerSecond > 0 ? $", {result.RedisCommandsPerSecond:N0} Redis cmd/s" : "")}")
             : string.Create(CultureInfo.InvariantCulture, $"{result.RequestsPerSecond:N0} lock events/s, peak {result.PeakLocksPerSecond:N0}/s, caught up {result.CatchUpSeconds:0.00} s after {(result.Scenario.StartsWith("writer backlog", StringComparison.Ordinal) ? "the writer was let go" : "the last append")}, lock latency p50/p99 {result.LockLatencyP50Ms:0}/{result.LockLatencyP99Ms:0} ms");
         var generator = result.Generator == Load.LoadGenerator.None ? "" : $" ({result.Generator})";
         AnsiConsole.MarkupLine($"{mark} {Markup.Escape($"{result.Scenario} · {result.System}{generator}: {figures} [{took.TotalSeconds:0.0} s]")}");
@@ -41,7 +41,7 @@ internal static class ResultsConsole
 
         AnsiConsole.Write(table);
 
-        var ratios = new Table().Title("Lockout / baseline").Border(TableBorder.Rounded);
+        var ratios = new Table().Title("Lockout / Identity and Lockout / baseline").Border(TableBorder.Rounded);
         foreach (var column in ResultsTable.RatioColumns)
         {
             ratios.AddColumn(new TableColumn(Markup.Escape(column)).RightAligned());
@@ -56,7 +56,7 @@ internal static class ResultsConsole
 
         if (targets.Count > 0)
         {
-            var checks = new Table().Title("Targets (issue 5)").Border(TableBorder.Rounded).AddColumns("Target", "Measured", "Met");
+            var checks = new Table().Title("Targets (issues 5 and 15)").Border(TableBorder.Rounded).AddColumns("Target", "Measured", "Met");
             foreach (var target in targets)
             {
                 checks.AddRow(Markup.Escape(target.Target), Markup.Escape(target.Figure), target.Met switch

@@ -77,7 +77,7 @@ internal static class ResultsFiles
         {
             "hashing", "scenario", "system", "clients", "generator", "requests", "measured_s", "req_per_s", "p50_ms", "p99_ms", "p999_ms",
             "ok", "unauthorized", "locked", "other_status", "errors", "verifications", "max_verifications_per_account",
-            "db_tx_per_s", "db_row_writes_per_s", "locked_accounts", "lock_rows", "peak_locks_per_s", "catch_up_s",
+            "db_tx_per_s", "db_row_writes_per_s", "redis_commands_per_s", "locked_accounts", "lock_rows", "peak_locks_per_s", "catch_up_s",
             "lock_latency_p50_ms", "lock_latency_p99_ms", "machine_cores", "outside_cores", "problems",
         };
         header.AddRange(roles.SelectMany(role => new[] { $"{role}_peak_mib", $"{role}_cores" }));
@@ -89,7 +89,7 @@ internal static class ResultsFiles
             {
                 r.Hashing, r.Scenario, r.System, r.Clients, r.Generator, r.Requests, r.MeasuredSeconds, r.RequestsPerSecond, r.P50Ms, r.P99Ms, r.P999Ms,
                 r.Ok, r.Unauthorized, r.Locked, r.OtherStatus, r.Errors, r.Verifications, r.MaxVerificationsPerAccount,
-                r.DbTransactionsPerSecond, r.DbRowWritesPerSecond, r.LockedAccounts, r.LockRows, r.PeakLocksPerSecond, r.CatchUpSeconds,
+                r.DbTransactionsPerSecond, r.DbRowWritesPerSecond, r.RedisCommandsPerSecond, r.LockedAccounts, r.LockRows, r.PeakLocksPerSecond, r.CatchUpSeconds,
                 r.LockLatencyP50Ms, r.LockLatencyP99Ms, r.MachineCores, r.OutsideCores, string.Join("; ", r.Problems),
             };
             foreach (var role in roles)

@@ -9,14 +9,17 @@ internal static class ResultsTable
     public static readonly string[] Columns =
     [
         "Scenario", "System", "Clients", "Generator", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "Verifications (max/account)",
-        "DB tx/s", "DB row writes/s", "Locks/s (peak)", "Catch-up s", "Lock latency p50/p99 ms",
+        "DB tx/s", "DB row writes/s", "Redis cmd/s", "Locks/s (peak)", "Catch-up s", "Lock latency p50/p99 ms",
         "Peak MiB service / postgres / bench", "CPU cores service / postgres / bench / outside",
     ];
 
     public static readonly string[] RatioColumns =
     [
-        "Scenario", "req/s", "p99", "Verifications per account", "DB tx/s", "Service peak MiB", "Service CPU",
+        "Scenario", "Lockout / …", "req/s", "p99", "Verifications per account", "DB tx/s", "Service peak MiB", "Service CPU",
     ];
+
+    /// <summary>What Lockout is compared with in the ratio rows, in this order.</summary>
+    private static readonly string[] Comparisons = [Systems.IdentitySystem.SystemName, "Baseline"];
 
     public static IEnumerable<string[]> Rows(IEnumerable<ScenarioResult> results) => results.Select(result => new[]
     {
@@ -31,6 +34,7 @@ internal static class ResultsTable
         result.MaxVerificationsPerAccount > 0 ? $"{Number(result.Verifications)} ({Number(result.MaxVerificationsPerAccount)})" : Number(result.Verifications),
         Number(result.DbTransactionsPerSecond),
         Number(result.DbRowWritesPerSecond),
+        Number(result.RedisCommandsPerSecond),
         Number(result.PeakLocksPerSecond),
         Decimal(result.CatchUpSeconds),
         result.LockLatencyP50Ms is null ? "–" : $"{Decimal(result.LockLatencyP50Ms.Value)} / {Decimal(result.LockLatencyP99Ms ?? double.NaN)}",
@@ -43,22 +47,30 @@ internal static class ResultsTable
         foreach (var scenario in results.Select(result => result.Scenario).Distinct())
         {
             var lockout = results.FirstOrDefault(result => result.Scenario == scenario && result.System == "Lockout");
-            var baseline = results.FirstOrDefault(result => result.Scenario == scenario && result.System == "Baseline");
-            if (lockout is null || baseline is null)
+            if (lockout is null)
             {
                 continue;
             }
 
-            yield return
-            [
-                scenario,
-                Ratio(lockout.RequestsPerSecond, baseline.RequestsPerSecond),
-                Ratio(lockout.P99Ms, baseline.P99Ms),
-                Ratio(lockout.MaxVerificationsPerAccount, baseline.MaxVerificationsPerAccount),
-                Ratio(lockout.DbTransactionsPerSecond, baseline.DbTransactionsPerSecond),
-                Ratio(lockout.ServiceMemoryMiB, baseline.ServiceMemoryMiB),
-                Ratio(lockout.ServiceCores, baseline.ServiceCores),
-            ];
+            foreach (var name in Comparisons)
+            {
+                if (results.FirstOrDefault(result => result.Scenario == scenario && result.System == name) is not { } other)
+                {
+                    continue;
+                }
+
+                yield return
+                [
+                    scenario,
+                    name,
+                    Ratio(lockout.RequestsPerSecond, other.RequestsPerSecond),
+                    Ratio(lockout.P99Ms, other.P99Ms),
+                    Ratio(lockout.MaxVerificationsPerAccount, other.MaxVerificationsPerAccount),
+                    Ratio(lockout.DbTransactionsPerSecond, other.DbTransactionsPerSecond),
+                    Ratio(lockout.ServiceMemoryMiB, other.ServiceMemoryMiB),
+                    Ratio(lockout.ServiceCores, other.ServiceCores),
+                ];
+            }
         }
     }
 
@@ -83,8 +95,8 @@ internal static class ResultsTable
         return string.Join(Environment.NewLine, lines);
     }
 
-    private static string Ratio(double lockout, double baseline) =>
-        baseline > 0 && lockout > 0 ? $"{(lockout / baseline).ToString(lockout / baseline >= 10 ? "N0" : "0.00", CultureInfo.InvariantCulture)}×" : "–";
+    private static string Ratio(double lockout, double other) =>
+        other > 0 && lockout > 0 ? $"{(lockout / other).ToString(lockout / other >= 10 ? "N0" : "0.00", CultureInfo.InvariantCulture)}×" : "–";
 
     private static string Number(double value) => double.IsFinite(value) ? value.ToString("N0", CultureInfo.InvariantCulture) : "–";
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Lockout.Benchmarks.Load;
 using Lockout.Benchmarks.Measurement;
 using Lockout.Benchmarks.Reporting;
@@ -8,19 +9,20 @@ using Spectre.Console;
 namespace Lockout.Benchmarks.Scenarios;
 
 /// <summary>
-/// Both systems, up, on one PostgreSQL server, for one hash setting; measures a run on either the same way.
+/// The systems, up, on one PostgreSQL server, for one hash setting; measures a run on any of them the same way.
 /// </summary>
-internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting hash, LockoutSystem lockout, BaselineSystem baseline, CeilingSystem ceiling)
+internal sealed class BenchmarkSession(
+    BenchmarkOptions options, HashSetting hash, LockoutSystem lockout, IdentitySystem identity, BaselineSystem baseline, CeilingSystem ceiling, RedisActivity redis)
 {
     private readonly DatabaseActivity _activity = new(lockout.Database);
 
     // Every process of ours is measured in every run, so "outside" CPU is only other programs' (an idle Lockout API
-    // still uses some CPU while the baseline runs).
-    private readonly IReadOnlyList<ProcessGroup> _ours = [.. lockout.Processes, .. baseline.Processes, .. ceiling.Processes];
+    // still uses some CPU while Identity runs).
+    private readonly IReadOnlyList<ProcessGroup> _ours = [.. lockout.Processes, .. identity.Processes, .. baseline.Processes, .. ceiling.Processes];
 
-    public IEnumerable<ILoginSystem> Systems => [lockout, baseline];
+    public IEnumerable<ILoginSystem> Systems => [lockout, identity, baseline];
 
-    /// <summary>The systems a scenario runs on: the reference ceiling alone, or Lockout and the baseline side by side.</summary>
+    /// <summary>The systems a scenario runs on: the reference ceiling alone, or the login systems side by side.</summary>
     public IEnumerable<ILoginSystem> SystemsFor(string scenario) => scenario == "ceiling" ? [ceiling] : Systems;
 
     /// <summary>Unmeasured traffic through every path (success, failure, lock, locked), so neither side is measured cold.</summary>
@@ -29,7 +31,7 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
         var accounts = new AccountSet("warmup", 1000, PasswordsFor(hash));
         var correct = accounts.EncodeAll(correctPassword: true);
         var wrong = accounts.EncodeAll(correctPassword: false);
-        foreach (var system in (ILoginSystem[])[lockout, baseline, ceiling])
+        foreach (var system in (ILoginSystem[])[lockout, identity, baseline, ceiling])
         {
             await system.SeedAsync(accounts, cancellationToken);
             var duration = options.Smoke ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(5);
@@ -55,6 +57,7 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
         await QuietMachine.WaitAsync(_ours, options.QuietWait, cancellationToken);
         await system.BeginRunAsync(cancellationToken);
         var before = await _activity.SnapshotAsync(cancellationToken);
+        var redisBefore = system.UsesRedis ? await redis.SnapshotAsync() : RedisCommandCounts.None;
         var monitor = ProcessMonitor.Start(_ours);
         var window = Stopwatch.StartNew();
 
@@ -92,9 +95,21 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
         await Task.Delay(options.StatsDelay, cancellationToken);
         var after = await _activity.SnapshotAsync(cancellationToken);
         var database = system.DatabaseName is { } name ? after[name] - before.GetValueOrDefault(name) : default;
+        var redisCommands = system.UsesRedis ? await redis.SnapshotAsync() - redisBefore : RedisCommandCounts.None;
 
         problems.AddRange(audit.Problems);
         notes.AddRange(audit.Notes);
+        // Warm-up included: the database's and Redis's counts cover the whole run, so they are divided by every answer.
+        var answers = outcome.Ok + outcome.Unauthorized + outcome.Locked + outcome.OtherStatus;
+        if (system.DatabaseName is not null && answers > 0)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"DB transactions per answer (each autocommit statement, and Npgsql's connection reset, is one): {(double)database.Transactions / answers:0.00}"));
+        }
+
+        if (system.UsesRedis)
+        {
+            notes.Add($"Redis commands per answer (the relay's background polling included): {redisCommands.PerRequest(answers)}");
+        }
         if (outcome.OtherStatus > 0 || outcome.Errors > 0)
         {
             problems.Add($"{outcome.OtherStatus} unexpected statuses and {outcome.Errors} failed requests.");
@@ -107,7 +122,7 @@ internal sealed class BenchmarkSession(BenchmarkOptions options, HashSetting has
 
         var result = Result(
             spec.Scenario, system, spec.Clients, outcome, outcome.MeasuredDuration.TotalSeconds, outcome.RequestsPerSecond,
-            audit, database, activeSeconds, usage, problems, notes);
+            audit, database, activeSeconds, usage, problems, notes) with { RedisCommandsPerSecond = redisCommands.Total / activeSeconds };
         ResultsConsole.WriteRunLine(result, runTime.Elapsed);
         return result;
     }

@@ -137,7 +137,7 @@ internal sealed class BaselineSystem : ILoginSystem, IAsyncDisposable
             }
         }
 
-        var connectionString = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = BaselineSql.DatabaseName }.ConnectionString;
+        var connectionString = ChildServer.PooledConnectionString(serverConnectionString, BaselineSql.DatabaseName);
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var table = new NpgsqlCommand(BaselineSql.CreateTable, connection);

@@ -24,6 +24,8 @@ internal sealed class CeilingSystem : ILoginSystem, IAsyncDisposable
 
     public string? DatabaseName => null;
 
+    public bool UsesRedis => true;
+
     public IReadOnlyList<ProcessGroup> Processes { get; }
 
     public static async Task<CeilingSystem> StartAsync(string redisConnectionString, bool perfMap, CancellationToken cancellationToken) =>

@@ -80,6 +80,19 @@ internal sealed class ChildServer : IAsyncDisposable
         throw new InvalidOperationException($"The child server exited ({process.ExitCode}) before it listened.");
     }
 
+    /// <summary>
+    /// A child's connection string to its own database. Local mode's PostgreSQL takes 300 connections, and every
+    /// system's pool may hold 100 (Npgsql's default) for five minutes after its load: an idle system gives its
+    /// connections back within seconds here, so the one under load is not refused ("too many clients").
+    /// </summary>
+    public static string PooledConnectionString(string serverConnectionString, string database) =>
+        new Npgsql.NpgsqlConnectionStringBuilder(serverConnectionString)
+        {
+            Database = database,
+            ConnectionIdleLifetime = 10,
+            ConnectionPruningInterval = 5,
+        }.ConnectionString;
+
     /// <summary>Called by the child once it listens.</summary>
     public static void AnnounceReady(string address) => Console.WriteLine(ReadyPrefix + address);
 

@@ -14,6 +14,9 @@ internal interface ILoginSystem
     /// <summary>Its database on the shared PostgreSQL server, for the transaction counts; null when it has none.</summary>
     string? DatabaseName { get; }
 
+    /// <summary>Whether it uses Lockout's Redis, whose commands are then counted for its runs.</summary>
+    bool UsesRedis => false;
+
     /// <summary>Its processes, by role, for memory and CPU.</summary>
     IReadOnlyList<ProcessGroup> Processes { get; }
 

@@ -50,6 +50,8 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
 
     public string? DatabaseName => DatabaseResource;
 
+    public bool UsesRedis => true;
+
     public string DatabaseConnectionString { get; }
 
     public string RedisConnectionString { get; }
