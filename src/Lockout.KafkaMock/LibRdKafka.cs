@@ -51,6 +51,9 @@ internal static unsafe partial class LibRdKafka
     [LibraryImport(Library)]
     internal static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(nint cluster, int delayMs);
 
+    [LibraryImport(Library)]
+    internal static partial void rd_kafka_mock_push_request_errors_array(nint cluster, short apiKey, nuint count, int* errors);
+
     /// <summary>
     /// Points <see cref="Library"/> at the librdkafka build that loads on this machine.
     /// </summary>

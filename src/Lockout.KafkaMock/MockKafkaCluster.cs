@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using Confluent.Kafka;
 
 namespace Lockout.KafkaMock;
 
@@ -111,6 +112,23 @@ public sealed class MockKafkaCluster : IDisposable
         {
             ThrowOnError(LibRdKafka.rd_kafka_mock_broker_set_up(Cluster, AllBrokers), "set the brokers up");
             IsDown = false;
+        }
+    }
+
+    /// <summary>
+    /// Makes the next <paramref name="count"/> requests of one Kafka API (whoever sends them) fail with
+    /// <paramref name="error"/>: a broker refusing, without an outage.
+    /// </summary>
+    public unsafe void FailNextRequests(KafkaApiKey api, int count, ErrorCode error)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        var errors = Enumerable.Repeat((int)error, count).ToArray();
+        lock (_gate)
+        {
+            fixed (int* first = errors)
+            {
+                LibRdKafka.rd_kafka_mock_push_request_errors_array(Cluster, (short)api, (nuint)count, first);
+            }
         }
     }
 

@@ -2,6 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using Dapper;
 using Lockout.Events;
+using Lockout.KafkaMock;
 using Lockout.Tests.Infrastructure;
 using Lockout.Writer.Services;
 
@@ -91,6 +92,28 @@ public sealed class WriterTests(LocalInfrastructureFixture infrastructure) : IAs
         Assert.StartsWith("The value is not a lockout event", Header(deadLetter, DeadLetterPublisher.ReasonHeader), StringComparison.Ordinal);
         Assert.Equal(LockoutTopics.Events, Header(deadLetter, DeadLetterPublisher.SourceTopicHeader));
         Assert.Equal("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", Header(deadLetter, "traceparent"));
+    }
+
+    [Fact]
+    public async Task A_dead_letter_publish_the_broker_refuses_is_retried_until_it_lands_once()
+    {
+        var after = LockedEvents(1)[0];
+        await _environment.ProduceAsync(LockoutTopics.Events, after.Key, Encoding.UTF8.GetBytes("not an event"), []);
+        await _environment.ProduceEventsAsync([after]);
+        // From here on the only producer is the writer's dead-letter publisher: its first three sends are refused
+        // with an error librdkafka does not retry by itself.
+        _environment.Kafka.FailNextRequests(KafkaApiKey.Produce, 3, ErrorCode.TopicAuthorizationFailed);
+
+        await using var writer = new WriterHost(_environment).Start();
+
+        await Poll.UntilAsync(async () => (await _environment.AuditRowsAsync(after.Username)).Count == 1, what: "the event behind the bad one");
+        // The batch's good events are committed first; the dead letter follows once a send goes through.
+        await Poll.UntilAsync(() => Task.FromResult(_environment.ReadTopic(LockoutTopics.DeadLetter).Count > 0), what: "the dead letter");
+        var deadLetter = Assert.Single(_environment.ReadTopic(LockoutTopics.DeadLetter));
+        Assert.Equal("not an event", Encoding.UTF8.GetString(deadLetter.Message.Value!));
+        // The refusals were all spent on the writer's sends (a send now goes through at once), so the one
+        // dead letter above came after three refused attempts.
+        await _environment.ProduceAsync(LockoutTopics.DeadLetter, "probe", [1]);
     }
 
     private static string Header(ConsumeResult<byte[]?, byte[]?> message, string name) =>
