@@ -113,7 +113,6 @@ public sealed partial class LoginService(
 
         // From here the attempt is settled whatever becomes of the request: a verified password always counts.
         var verified = passwords.Verify(user?.PasswordHash, password);
-        metrics.PasswordVerified();
         var traceParent = Activity.Current?.Id;
 
         if (verified)

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Lockout.Api.Telemetry;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
@@ -11,14 +12,16 @@ namespace Lockout.Api.Services;
 public sealed partial class PasswordVerifier
 {
     private readonly PasswordHasher<UserAccount> _hasher;
+    private readonly LockoutApiMetrics _metrics;
     private readonly ILogger<PasswordVerifier> _logger;
 
     // An unknown username is verified against this hash, so it costs the same time as a known one.
     private readonly string _decoyHash;
 
-    public PasswordVerifier(IOptions<PasswordHasherOptions> options, ILogger<PasswordVerifier> logger)
+    public PasswordVerifier(IOptions<PasswordHasherOptions> options, LockoutApiMetrics metrics, ILogger<PasswordVerifier> logger)
     {
         _hasher = new PasswordHasher<UserAccount>(options);
+        _metrics = metrics;
         _logger = logger;
         _decoyHash = _hasher.HashPassword(UserAccount.None, RandomNumberGenerator.GetHexString(32));
     }
@@ -31,6 +34,8 @@ public sealed partial class PasswordVerifier
         try
         {
             var result = _hasher.VerifyHashedPassword(UserAccount.None, passwordHash ?? _decoyHash, password);
+            // Counted here, where the hash is computed, so the metric is the budget really spent.
+            _metrics.PasswordVerified();
             return passwordHash is not null && result != PasswordVerificationResult.Failed;
         }
         catch (FormatException)
