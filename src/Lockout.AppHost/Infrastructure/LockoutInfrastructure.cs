@@ -25,14 +25,20 @@ public static class LockoutInfrastructureExtensions
     public static LockoutInfrastructure AddLockoutInfrastructure(this IDistributedApplicationBuilder builder)
     {
         var requested = InfrastructureModeSelector.Parse(builder.Configuration[InfrastructureModeSelector.ConfigurationKey]);
-        var (mode, toolchain) = InfrastructureModeSelector.Select(
+        var (mode, toolchain, runtime) = InfrastructureModeSelector.Select(
             requested,
-            ContainerRuntimeProbe.IsAvailable,
+            ContainerRuntimeProbe.Candidates(builder.Configuration),
+            runtime => ContainerRuntimeProbe.Answers(runtime),
             () => (LocalToolchain.Find(out var missing), missing));
 
-        return mode == InfrastructureMode.Containers
-            ? builder.AddContainerInfrastructure()
-            : builder.AddLocalInfrastructure(toolchain!);
+        if (mode == InfrastructureMode.Local)
+        {
+            return builder.AddLocalInfrastructure(toolchain!);
+        }
+
+        // Aspire then runs the containers with the runtime that answered (it reads the same key), Podman included.
+        builder.Configuration[ContainerRuntimeProbe.ConfigurationKey] = runtime;
+        return builder.AddContainerInfrastructure();
     }
 
     public static LockoutInfrastructure AddContainerInfrastructure(this IDistributedApplicationBuilder builder)
