@@ -44,7 +44,7 @@ public static class LockoutInfrastructureExtensions
     public static LockoutInfrastructure AddContainerInfrastructure(this IDistributedApplicationBuilder builder)
     {
         var redis = builder.AddRedis(RedisName);
-        var kafka = builder.AddKafka(KafkaName);
+        var kafka = builder.AddKafka(KafkaName).WithLockoutTopics();
         var database = builder.AddPostgres(PostgresName).AddDatabase(DatabaseName);
         return new LockoutInfrastructure(redis, kafka, database);
     }
@@ -55,7 +55,7 @@ public static class LockoutInfrastructureExtensions
         builder.Services.AddHostedService(_ => new LocalDataFolderCleanup(data));
 
         var redis = builder.AddLocalRedis(RedisName, toolchain, data);
-        var kafka = builder.AddKafkaMockCluster(KafkaName);
+        var kafka = builder.AddKafkaMockCluster(KafkaName).WithLockoutTopics();
         var database = builder.AddLocalPostgres(PostgresName, toolchain, data).AddDatabase(DatabaseName);
         return new LockoutInfrastructure(redis, kafka, database);
     }
