@@ -48,6 +48,9 @@ internal static unsafe partial class LibRdKafka
     [LibraryImport(Library)]
     internal static partial int rd_kafka_mock_broker_set_up(nint cluster, int brokerId);
 
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rd_kafka_mock_broker_set_host_port(nint cluster, int brokerId, string host, int port);
+
     [LibraryImport(Library)]
     internal static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(nint cluster, int delayMs);
 

@@ -132,6 +132,22 @@ public sealed class MockKafkaCluster : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes every broker advertise <paramref name="host"/>:<paramref name="port"/> in metadata while it keeps
+    /// listening where it did: a broker whose advertised listener is wrong, as a misconfigured Kafka's can be.
+    /// </summary>
+    public void AdvertiseBrokersAt(string host, int port)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        lock (_gate)
+        {
+            for (var brokerId = 1; brokerId <= BrokerCount; brokerId++)
+            {
+                ThrowOnError(LibRdKafka.rd_kafka_mock_broker_set_host_port(Cluster, brokerId, host, port), $"advertise broker {brokerId} at {host}:{port}");
+            }
+        }
+    }
+
     public void Dispose()
     {
         lock (_gate)

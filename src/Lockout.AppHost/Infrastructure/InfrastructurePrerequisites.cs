@@ -1,18 +1,44 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
 
 namespace Lockout.AppHost.Infrastructure;
 
-/// <summary>Whether a container runtime answers, as Aspire will use it (<c>ASPIRE_CONTAINER_RUNTIME</c>, default docker).</summary>
+/// <summary>
+/// Which container runtime answers, asked the way Aspire will use it: the one configured in
+/// <c>ASPIRE_CONTAINER_RUNTIME</c> (or the older <c>DOTNET_ASPIRE_CONTAINER_RUNTIME</c>), otherwise Docker, then Podman.
+/// </summary>
 public static class ContainerRuntimeProbe
 {
-    public static string RuntimeName => Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME") is { Length: > 0 } name ? name : "docker";
+    public const string ConfigurationKey = "ASPIRE_CONTAINER_RUNTIME";
+    public const string LegacyConfigurationKey = "DOTNET_ASPIRE_CONTAINER_RUNTIME";
 
-    /// <summary>True when <c>&lt;runtime&gt; info</c> reaches an engine: a client alone (as here) is not enough.</summary>
-    public static bool IsAvailable()
+    /// <summary>Asked in this order when none is configured, as Aspire's own detection does (Docker is its default).</summary>
+    public static readonly IReadOnlyList<string> KnownRuntimes = ["docker", "podman"];
+
+    private static readonly TimeSpan InfoTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>The runtimes to ask, in order: the configured one alone, otherwise every known one.</summary>
+    public static IReadOnlyList<string> Candidates(IConfiguration configuration) =>
+        configuration[ConfigurationKey] is { Length: > 0 } configured ? [configured]
+        : configuration[LegacyConfigurationKey] is { Length: > 0 } legacy ? [legacy]
+        : KnownRuntimes;
+
+    /// <summary>The first candidate that answers, or null when none does.</summary>
+    /// <param name="answers">Whether a runtime reaches its engine; <see cref="Answers"/> outside tests.</param>
+    public static string? FindAnswering(IReadOnlyList<string> candidates, Func<string, bool> answers) =>
+        candidates.FirstOrDefault(answers);
+
+    /// <summary>
+    /// True when <c>&lt;runtime&gt; info</c> exits 0, which both Docker and Podman do only when they reach an engine
+    /// (a client alone, as on our machines, is not enough). Plain <c>info</c>: a <c>--format</c> template is
+    /// runtime-specific (<c>{{.ServerVersion}}</c> exists only in Docker's output, so Podman would fail it).
+    /// </summary>
+    /// <param name="timeout">How long <c>info</c> may take (15 s: a busy engine can be slow to answer).</param>
+    public static bool Answers(string runtime, TimeSpan? timeout = null)
     {
         try
         {
-            using var process = Process.Start(new ProcessStartInfo(RuntimeName, ["info", "--format", "{{.ServerVersion}}"])
+            using var process = Process.Start(new ProcessStartInfo(runtime, ["info"])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -23,7 +49,10 @@ public static class ContainerRuntimeProbe
                 return false;
             }
 
-            if (!process.WaitForExit(TimeSpan.FromSeconds(15)))
+            // Drained so that a long `info` cannot fill the pipe and block the runtime before it exits.
+            _ = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(timeout ?? InfoTimeout))
             {
                 process.Kill(entireProcessTree: true);
                 return false;

@@ -25,20 +25,26 @@ public static class LockoutInfrastructureExtensions
     public static LockoutInfrastructure AddLockoutInfrastructure(this IDistributedApplicationBuilder builder)
     {
         var requested = InfrastructureModeSelector.Parse(builder.Configuration[InfrastructureModeSelector.ConfigurationKey]);
-        var (mode, toolchain) = InfrastructureModeSelector.Select(
+        var (mode, toolchain, runtime) = InfrastructureModeSelector.Select(
             requested,
-            ContainerRuntimeProbe.IsAvailable,
+            ContainerRuntimeProbe.Candidates(builder.Configuration),
+            runtime => ContainerRuntimeProbe.Answers(runtime),
             () => (LocalToolchain.Find(out var missing), missing));
 
-        return mode == InfrastructureMode.Containers
-            ? builder.AddContainerInfrastructure()
-            : builder.AddLocalInfrastructure(toolchain!);
+        if (mode == InfrastructureMode.Local)
+        {
+            return builder.AddLocalInfrastructure(toolchain!);
+        }
+
+        // Aspire then runs the containers with the runtime that answered (it reads the same key), Podman included.
+        builder.Configuration[ContainerRuntimeProbe.ConfigurationKey] = runtime;
+        return builder.AddContainerInfrastructure();
     }
 
     public static LockoutInfrastructure AddContainerInfrastructure(this IDistributedApplicationBuilder builder)
     {
         var redis = builder.AddRedis(RedisName);
-        var kafka = builder.AddKafka(KafkaName);
+        var kafka = builder.AddKafka(KafkaName).WithLockoutTopics();
         var database = builder.AddPostgres(PostgresName).AddDatabase(DatabaseName);
         return new LockoutInfrastructure(redis, kafka, database);
     }
@@ -49,7 +55,7 @@ public static class LockoutInfrastructureExtensions
         builder.Services.AddHostedService(_ => new LocalDataFolderCleanup(data));
 
         var redis = builder.AddLocalRedis(RedisName, toolchain, data);
-        var kafka = builder.AddKafkaMockCluster(KafkaName);
+        var kafka = builder.AddKafkaMockCluster(KafkaName).WithLockoutTopics();
         var database = builder.AddLocalPostgres(PostgresName, toolchain, data).AddDatabase(DatabaseName);
         return new LockoutInfrastructure(redis, kafka, database);
     }

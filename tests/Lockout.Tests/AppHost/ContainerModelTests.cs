@@ -1,6 +1,5 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Testing;
 using Lockout.AppHost.Infrastructure.Containers;
 
 namespace Lockout.Tests.AppHost;
@@ -9,36 +8,16 @@ namespace Lockout.Tests.AppHost;
 /// The container-mode app model, built by the real AppHost and inspected, never run (no container runtime here).
 /// </summary>
 /// <remarks>
-/// A model only: these tests restate what the resources are configured with and cannot catch a broker that would
-/// not start with that configuration. They set ASPIRE_CONTAINER_RUNTIME for the process; every other AppHost in
-/// this project is started with an explicit Infrastructure:Mode=local, so none of them asks the runtime.
+/// A model only: these tests check what the resources are configured with and cannot catch a broker that would
+/// not start with that configuration. The addresses each network sees are in <see cref="KafkaNetworkTests"/>.
 /// </remarks>
 public sealed class ContainerModelTests : IAsyncLifetime
 {
-    private string? _previousRuntime;
-    private DirectoryInfo? _fakeRuntimeFolder;
-    private IDistributedApplicationTestingBuilder _builder = null!;
+    private ContainerAppModel _model = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        // A stand-in runtime client whose `info` succeeds, so the AppHost chooses containers as it would with Docker.
-        _fakeRuntimeFolder = Directory.CreateTempSubdirectory("lockout-fake-runtime");
-        var fakeRuntime = Path.Combine(_fakeRuntimeFolder.FullName, "docker");
-        await File.WriteAllTextAsync(fakeRuntime, "#!/bin/sh\nexit 0\n");
-        File.SetUnixFileMode(fakeRuntime, UnixFileMode.UserRead | UnixFileMode.UserExecute);
-        _previousRuntime = Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME");
-        Environment.SetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME", fakeRuntime);
+    public async ValueTask InitializeAsync() => _model = await ContainerAppModel.BuildAsync();
 
-        _builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lockout_AppHost>(
-            ["--Infrastructure:Mode=auto", "--Parameters:admin-api-key=model-test-key"]);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Environment.SetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME", _previousRuntime);
-        await _builder.DisposeAsync();
-        _fakeRuntimeFolder?.Delete(recursive: true);
-    }
+    public ValueTask DisposeAsync() => _model.DisposeAsync();
 
     [Fact]
     public void Redis_postgres_and_kafka_are_containers_of_the_intended_images()
@@ -48,7 +27,7 @@ public sealed class ContainerModelTests : IAsyncLifetime
         Assert.EndsWith("redis", Image("redis").Image, StringComparison.Ordinal);
         Assert.EndsWith("postgres", Image("postgres").Image, StringComparison.Ordinal);
         Assert.Equal(("apache/kafka", "4.1.0", "docker.io"), (kafka.Image, kafka.Tag, kafka.Registry));
-        Assert.Contains(_builder.Resources, resource => resource is PostgresDatabaseResource { Name: "lockoutdb" });
+        Assert.Contains(_model.Resources, resource => resource is PostgresDatabaseResource { Name: "lockoutdb" });
     }
 
     [Fact]
@@ -73,8 +52,8 @@ public sealed class ContainerModelTests : IAsyncLifetime
         Assert.Equal("broker,controller", environment["KAFKA_PROCESS_ROLES"]);
         Assert.Equal("1@localhost:9094", environment["KAFKA_CONTROLLER_QUORUM_VOTERS"]);
         Assert.Equal("PLAINTEXT_INTERNAL", environment["KAFKA_INTER_BROKER_LISTENER_NAME"]);
-        Assert.Equal("PLAINTEXT://{kafka.bindings.tcp.host}:{kafka.bindings.tcp.port},PLAINTEXT_INTERNAL://{kafka.bindings.internal.host}:{kafka.bindings.internal.port}", environment["KAFKA_ADVERTISED_LISTENERS"]);
-        Assert.Equal("8", environment["KAFKA_NUM_PARTITIONS"]);
+        // Topics come from the creation step at start (see LocalAndContainerModeTests), never from first use.
+        Assert.Equal("false", environment["KAFKA_AUTO_CREATE_TOPICS_ENABLE"]);
     }
 
     [Theory]
@@ -90,7 +69,7 @@ public sealed class ContainerModelTests : IAsyncLifetime
         Assert.Contains(Resource<ProjectResource>(service).Annotations.OfType<WaitAnnotation>(), wait => wait.Resource.Name == "kafka");
     }
 
-    private T Resource<T>(string name) where T : IResource => _builder.Resources.OfType<T>().Single(resource => resource.Name == name);
+    private T Resource<T>(string name) where T : IResource => _model.Resource<T>(name);
 
     private ContainerImageAnnotation Image(string name) => Resource<ContainerResource>(name).Annotations.OfType<ContainerImageAnnotation>().Single();
 }

@@ -5,28 +5,40 @@ namespace Lockout.UnitTests.AppHost;
 public sealed class InfrastructureModeSelectorTests
 {
     private static readonly LocalToolchain Toolchain = new("/usr/bin/redis-server", "/usr/lib/postgresql/15/bin");
+    private static readonly string[] Runtimes = ["docker", "podman"];
 
     [Fact]
     public void Auto_picks_local_when_no_container_runtime_answers()
     {
-        var (mode, toolchain) = InfrastructureModeSelector.Select(InfrastructureMode.Auto, () => false, () => (Toolchain, null));
+        var (mode, toolchain, runtime) = InfrastructureModeSelector.Select(InfrastructureMode.Auto, Runtimes, _ => false, () => (Toolchain, null));
 
-        Assert.Equal((InfrastructureMode.Local, Toolchain), (mode, toolchain));
+        Assert.Equal((InfrastructureMode.Local, Toolchain, (string?)null), (mode, toolchain, runtime));
     }
 
     [Fact]
     public void Auto_picks_containers_when_a_runtime_answers()
     {
-        var (mode, _) = InfrastructureModeSelector.Select(InfrastructureMode.Auto, () => true, () => throw new InvalidOperationException("not asked"));
+        var (mode, _, runtime) = InfrastructureModeSelector.Select(InfrastructureMode.Auto, Runtimes, _ => true, () => throw new InvalidOperationException("not asked"));
 
-        Assert.Equal(InfrastructureMode.Containers, mode);
+        Assert.Equal((InfrastructureMode.Containers, "docker"), (mode, runtime));
+    }
+
+    [Fact]
+    public void Auto_picks_containers_with_podman_when_only_podman_answers()
+    {
+        var asked = new List<string>();
+        var (mode, _, runtime) = InfrastructureModeSelector.Select(
+            InfrastructureMode.Auto, Runtimes, name => { asked.Add(name); return name == "podman"; }, () => throw new InvalidOperationException("not asked"));
+
+        Assert.Equal((InfrastructureMode.Containers, "podman"), (mode, runtime));
+        Assert.Equal(Runtimes, asked);
     }
 
     [Fact]
     public void Auto_with_neither_names_both_ways_out_in_one_sentence()
     {
         var exception = Assert.Throws<InfrastructureUnavailableException>(() =>
-            InfrastructureModeSelector.Select(InfrastructureMode.Auto, () => false, () => (null, "redis-server")));
+            InfrastructureModeSelector.Select(InfrastructureMode.Auto, Runtimes, _ => false, () => (null, "redis-server")));
 
         Assert.Contains("Docker or Podman", exception.Message, StringComparison.Ordinal);
         Assert.Contains("redis-server and postgresql", exception.Message, StringComparison.Ordinal);
@@ -37,9 +49,9 @@ public sealed class InfrastructureModeSelectorTests
     public void Forced_containers_without_a_runtime_fail_with_what_to_start()
     {
         var exception = Assert.Throws<InfrastructureUnavailableException>(() =>
-            InfrastructureModeSelector.Select(InfrastructureMode.Containers, () => false, () => (Toolchain, null)));
+            InfrastructureModeSelector.Select(InfrastructureMode.Containers, Runtimes, _ => false, () => (Toolchain, null)));
 
-        Assert.StartsWith("Infrastructure:Mode is 'containers' but no container runtime answers", exception.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Infrastructure:Mode is 'containers' but no container runtime answers ('docker info' and 'podman info' failed)", exception.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -51,7 +63,7 @@ public sealed class InfrastructureModeSelectorTests
             var toolchain = LocalToolchain.Find(out var missing, empty.FullName, searchWellKnownFolders: false);
 
             var exception = Assert.Throws<InfrastructureUnavailableException>(() =>
-                InfrastructureModeSelector.Select(InfrastructureMode.Local, () => true, () => (toolchain, missing)));
+                InfrastructureModeSelector.Select(InfrastructureMode.Local, Runtimes, _ => true, () => (toolchain, missing)));
 
             Assert.Null(toolchain);
             Assert.Equal(

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Lockout.Events;
 using Lockout.KafkaMock;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -11,7 +10,8 @@ namespace Lockout.AppHost.Infrastructure.Local;
 public static partial class KafkaMockClusterBuilderExtensions
 {
     /// <summary>
-    /// A Kafka-protocol broker inside the AppHost (librdkafka's mock cluster), with the lock-event topics created,
+    /// A Kafka-protocol broker inside the AppHost (librdkafka's mock cluster), with the topics declared on it
+    /// (<see cref="KafkaTopicAnnotation"/>) created,
     /// and dashboard commands to start and end a broker outage.
     /// </summary>
     public static IResourceBuilder<KafkaMockClusterResource> AddKafkaMockCluster(this IDistributedApplicationBuilder builder, [ResourceName] string name)
@@ -26,12 +26,17 @@ public static partial class KafkaMockClusterBuilderExtensions
                 var logLevel = SyslogToLogLevel(level);
                 LogBroker(logger, logLevel, facility, message);
             });
-            cluster.CreateTopic(LockoutTopics.Events, LockoutTopics.DefaultPartitions);
-            cluster.CreateTopic(LockoutTopics.DeadLetter, 1);
+            // The mock does not serve the admin API's CreateTopics, so the declared topics are made through its own API.
+            foreach (var (topic, partitions) in kafka.DeclaredTopics())
+            {
+                cluster.CreateTopic(topic, partitions);
+            }
+
             @event.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(cluster.Dispose);
             kafka.Started(cluster);
             var bootstrapServers = cluster.BootstrapServers;
-            LogStarted(logger, bootstrapServers, LockoutTopics.Events, LockoutTopics.DefaultPartitions);
+            var topics = string.Join(", ", kafka.DeclaredTopics().Select(topic => $"{topic.Name} ({topic.Partitions} partitions)"));
+            LogStarted(logger, bootstrapServers, topics);
 
             await @event.Eventing.PublishAsync(new ConnectionStringAvailableEvent(kafka, @event.Services), cancellationToken);
             await @event.Eventing.PublishAsync(new BeforeResourceStartedEvent(kafka, @event.Services), cancellationToken);
@@ -115,8 +120,8 @@ public static partial class KafkaMockClusterBuilderExtensions
     [LoggerMessage(Message = "{Facility}: {Text}")]
     private static partial void LogBroker(ILogger logger, LogLevel level, string facility, string text);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Mock Kafka cluster listening on {BootstrapServers}; topic {Topic} has {Partitions} partitions.")]
-    private static partial void LogStarted(ILogger logger, string bootstrapServers, string topic, int partitions);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mock Kafka cluster listening on {BootstrapServers}; topics: {Topics}.")]
+    private static partial void LogStarted(ILogger logger, string bootstrapServers, string topics);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Broker outage: {Down}.")]
     private static partial void LogOutage(ILogger logger, bool down);
