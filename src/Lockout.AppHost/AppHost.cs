@@ -20,16 +20,24 @@ var adminApiKey = builder.AddParameter("admin-api-key", new GenerateParameterDef
 // Smart mode keeps a keyed hash of an account's recent wrong passwords; this is the key.
 var passwordTagKey = builder.AddParameter("password-tag-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
-var writer = builder.AddProject<Projects.Lockout_Writer>("writer")
-    .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
+// Each service connects to the database as its own role, allowed only its own statements (grants: migration 0004).
+// The database manager creates the roles, lets them connect and migrates the schema as its owner, then exits.
+var databaseLogins = builder.AddDatabaseLogins(infrastructure);
+var databaseManager = builder.AddProject<Projects.Lockout_DatabaseManager>("database-manager")
     .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
+    .WithReference(databaseLogins.Owner)
+    .WithReference(databaseLogins.Writer)
+    .WithReference(databaseLogins.Api);
+
+builder.AddProject<Projects.Lockout_Writer>("writer")
+    .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
+    .WithReference(databaseLogins.Writer, LockoutInfrastructureExtensions.DatabaseName).WaitForCompletion(databaseManager)
     .WithHttpHealthCheck("/health");
 
 builder.AddProject<Projects.Lockout_Api>("api")
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
-    .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
-    .WaitFor(writer) // the writer owns the schema; the API reads USERS
+    .WithReference(databaseLogins.Api, LockoutInfrastructureExtensions.DatabaseName).WaitForCompletion(databaseManager)
     .WithEnvironment("Lockout__AdminApiKey", adminApiKey)
     .WithEnvironment("Lockout__Policy__Smart__PasswordTagKey", passwordTagKey)
     // Kestrel itself listens on 8080 (the seed's port), with no proxy in front of every login.

@@ -6,6 +6,7 @@ namespace Lockout.Database;
 
 /// <summary>
 /// Brings the schema up to date with the scripts in <c>Migrations/</c> (DbUp, journaled in <c>schemaversions</c>).
+/// Run as the schema's owner (<see cref="DatabaseRoles.Owner"/>): its migrations grant the services their rights.
 /// </summary>
 public static partial class SchemaMigrator
 {
@@ -41,6 +42,18 @@ public static partial class SchemaMigrator
             await ExecuteAsync(lockConnection, "SELECT pg_advisory_unlock(@key)", CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// True when every script of this build has run. Needs only SELECT on the journal (before migration 0004 grants it,
+    /// a service sees no journal and so an out-of-date schema).
+    /// </summary>
+    public static Task<bool> IsUpToDateAsync(string connectionString, CancellationToken cancellationToken = default) =>
+        Task.Run(() => !DeployChanges.To
+            .PostgresqlDatabase(connectionString)
+            .WithScriptsEmbeddedInAssembly(typeof(SchemaMigrator).Assembly)
+            .LogToNowhere()
+            .Build()
+            .IsUpgradeRequired(), cancellationToken);
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {

@@ -8,10 +8,14 @@ namespace Lockout.AppHost.Infrastructure;
 /// Redis, Kafka and the <c>lockoutdb</c> database, whichever way they run: same names, same connection-string
 /// shapes, so the services cannot tell the modes apart.
 /// </summary>
+/// <param name="Database">The administrator's connection to <c>lockoutdb</c>: for its health check and the database
+/// manager only; the services get their roles' logins (<see cref="DatabaseLoginExtensions"/>).</param>
+/// <param name="DatabaseEndpoint">Where the PostgreSQL server listens, for those logins.</param>
 public sealed record LockoutInfrastructure(
     IResourceBuilder<IResourceWithConnectionString> Redis,
     IResourceBuilder<IResourceWithConnectionString> Kafka,
-    IResourceBuilder<IResourceWithConnectionString> Database);
+    IResourceBuilder<IResourceWithConnectionString> Database,
+    EndpointReference DatabaseEndpoint);
 
 public static class LockoutInfrastructureExtensions
 {
@@ -45,8 +49,9 @@ public static class LockoutInfrastructureExtensions
     {
         var redis = builder.AddRedis(RedisName);
         var kafka = builder.AddKafka(KafkaName).WithLockoutTopics();
-        var database = builder.AddPostgres(PostgresName).AddDatabase(DatabaseName);
-        return new LockoutInfrastructure(redis, kafka, database);
+        var postgres = builder.AddPostgres(PostgresName);
+        var database = postgres.AddDatabase(DatabaseName);
+        return new LockoutInfrastructure(redis, kafka, database, postgres.Resource.PrimaryEndpoint);
     }
 
     public static LockoutInfrastructure AddLocalInfrastructure(this IDistributedApplicationBuilder builder, LocalToolchain toolchain)
@@ -56,7 +61,8 @@ public static class LockoutInfrastructureExtensions
 
         var redis = builder.AddLocalRedis(RedisName, toolchain, data);
         var kafka = builder.AddKafkaMockCluster(KafkaName).WithLockoutTopics();
-        var database = builder.AddLocalPostgres(PostgresName, toolchain, data).AddDatabase(DatabaseName);
-        return new LockoutInfrastructure(redis, kafka, database);
+        var postgres = builder.AddLocalPostgres(PostgresName, toolchain, data);
+        var database = postgres.AddDatabase(DatabaseName);
+        return new LockoutInfrastructure(redis, kafka, database, postgres.Resource.PrimaryEndpoint);
     }
 }

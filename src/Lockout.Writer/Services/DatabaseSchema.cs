@@ -7,8 +7,9 @@ using Lockout.Writer.Extensions;
 namespace Lockout.Writer.Services;
 
 /// <summary>
-/// The writer owns the schema: it migrates on start (retrying until the database answers), and nothing reads
-/// or writes the tables before that. The AppHost makes the API wait for the writer's readiness for the same reason.
+/// Waits until the schema is at this build's version (Lockout.DatabaseManager migrates it, as the schema's owner;
+/// the writer's role may not), and nothing reads or writes the tables before that. Retries until the database answers
+/// and the journal lists every script.
 /// </summary>
 public sealed partial class DatabaseSchema(IConfiguration configuration, ILogger<DatabaseSchema> logger) : BackgroundService, IHealthCheck
 {
@@ -18,8 +19,8 @@ public sealed partial class DatabaseSchema(IConfiguration configuration, ILogger
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(_ready.Task.IsCompletedSuccessfully
-            ? HealthCheckResult.Healthy("The schema is migrated.")
-            : HealthCheckResult.Unhealthy("The schema is not migrated yet."));
+            ? HealthCheckResult.Healthy("The schema is at this version.")
+            : HealthCheckResult.Unhealthy("The schema is not at this version yet."));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -27,12 +28,20 @@ public sealed partial class DatabaseSchema(IConfiguration configuration, ILogger
         var connectionString = configuration.GetConnectionString(WriterExtensions.DatabaseConnection)
             ?? throw new InvalidOperationException($"ConnectionStrings:{WriterExtensions.DatabaseConnection} is not configured.");
         var untilMigrated = StartupRetry.Create(
-            exception => exception is NpgsqlException or InvalidOperationException,
-            (exception, delay) => LogMigrationRetry(logger, delay.TotalSeconds, exception));
-        await untilMigrated.ExecuteAsync(async token => await SchemaMigrator.MigrateAsync(connectionString, logger, token), stoppingToken);
+            exception => exception is NpgsqlException or InvalidOperationException or SchemaNotMigratedException,
+            (exception, delay) => LogSchemaRetry(logger, delay.TotalSeconds, exception));
+        await untilMigrated.ExecuteAsync(async token =>
+        {
+            if (!await SchemaMigrator.IsUpToDateAsync(connectionString, token))
+            {
+                throw new SchemaNotMigratedException();
+            }
+        }, stoppingToken);
         _ready.TrySetResult();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The database schema could not be migrated yet; retrying in {DelaySeconds} s.")]
-    private static partial void LogMigrationRetry(ILogger logger, double delaySeconds, Exception exception);
+    private sealed class SchemaNotMigratedException() : Exception("The migration journal does not list every script of this build yet.");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The database schema is not at this version yet; checking again in {DelaySeconds} s.")]
+    private static partial void LogSchemaRetry(ILogger logger, double delaySeconds, Exception exception);
 }

@@ -69,6 +69,41 @@ public sealed class ContainerModelTests : IAsyncLifetime
         Assert.Contains(Resource<ProjectResource>(service).Annotations.OfType<WaitAnnotation>(), wait => wait.Resource.Name == "kafka");
     }
 
+    [Theory]
+    [InlineData("api", "lockoutdb-api", "lockout_api")]
+    [InlineData("writer", "lockoutdb-writer", "lockout_writer")]
+    public async Task Each_service_connects_to_the_database_as_its_own_role_once_the_database_manager_has_run(string service, string login, string role)
+    {
+#pragma warning disable CS0618
+        var environment = await Resource<ProjectResource>(service).GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+        var loginExpression = Resource<IResourceWithConnectionString>(login).ConnectionStringExpression.ValueExpression;
+
+        Assert.Equal($"{{{login}.connectionString}}", environment["ConnectionStrings__lockoutdb"]);
+        Assert.Contains($"Username={role};Password={{{login}-password.value}}", loginExpression, StringComparison.Ordinal);
+        Assert.Contains("{postgres.bindings.tcp.port}", loginExpression, StringComparison.Ordinal);
+        Assert.Contains(Resource<ProjectResource>(service).Annotations.OfType<WaitAnnotation>(),
+            wait => wait.Resource.Name == "database-manager" && wait.WaitType == WaitType.WaitForCompletion);
+    }
+
+    [Fact]
+    public async Task Only_the_database_manager_gets_the_administrators_connection()
+    {
+        var administrator = new List<string>();
+        foreach (var project in _model.Resources.OfType<ProjectResource>())
+        {
+#pragma warning disable CS0618
+            var environment = await project.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+            if (environment.ContainsValue("{lockoutdb.connectionString}"))
+            {
+                administrator.Add(project.Name);
+            }
+        }
+
+        Assert.Equal(["database-manager"], administrator);
+    }
+
     private T Resource<T>(string name) where T : IResource => _model.Resource<T>(name);
 
     private ContainerImageAnnotation Image(string name) => Resource<ContainerResource>(name).Annotations.OfType<ContainerImageAnnotation>().Single();

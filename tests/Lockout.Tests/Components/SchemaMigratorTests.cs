@@ -12,7 +12,7 @@ public sealed class SchemaMigratorTests(LocalInfrastructureFixture infrastructur
     {
         await using var environment = await infrastructure.CreateEnvironmentAsync();
 
-        await SchemaMigrator.MigrateAsync(environment.DatabaseConnectionString, NullLogger.Instance);
+        await SchemaMigrator.MigrateAsync(environment.DatabaseLogins.Owner, NullLogger.Instance);
 
         await using var connection = await environment.Database.OpenConnectionAsync();
         var advisoryLocks = await connection.ExecuteScalarAsync<long>(

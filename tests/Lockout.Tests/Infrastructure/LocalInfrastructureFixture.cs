@@ -22,7 +22,11 @@ public sealed class LocalInfrastructureFixture : IAsyncLifetime
 
     public string RedisConnectionString { get; private set; } = "";
 
+    /// <summary>The administrator's connection to the server's maintenance database.</summary>
     public string ServerConnectionString { get; private set; } = "";
+
+    /// <summary>The roles' logins as the AppHost makes them (to <c>lockoutdb</c>; each environment names its own database).</summary>
+    public DatabaseLogins Logins { get; private set; } = new("", "", "");
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The infrastructure has not started.");
 
@@ -50,9 +54,19 @@ public sealed class LocalInfrastructureFixture : IAsyncLifetime
         var database = await _app.GetConnectionStringAsync("lockoutdb", timeout.Token)
             ?? throw new InvalidOperationException("lockoutdb has no connection string.");
         ServerConnectionString = new NpgsqlConnectionStringBuilder(database) { Database = "postgres" }.ConnectionString;
+        Logins = new DatabaseLogins(
+            await LoginAsync("lockoutdb-owner", timeout.Token), await LoginAsync("lockoutdb-writer", timeout.Token), await LoginAsync("lockoutdb-api", timeout.Token));
+        // The roles belong to the server, not to a database: created once, as the database manager would.
+        await DatabaseProvisioning.EnsureRolesAsync(ServerConnectionString, Logins, timeout.Token);
     }
 
-    /// <summary>A fresh, isolated environment: Redis database, migrated PostgreSQL database and Kafka broker.</summary>
+    private async Task<string> LoginAsync(string name, CancellationToken cancellationToken) =>
+        await App.GetConnectionStringAsync(name, cancellationToken) ?? throw new InvalidOperationException($"{name} has no connection string.");
+
+    /// <summary>
+    /// A fresh, isolated environment: Redis database, PostgreSQL database set up as the database manager sets one up
+    /// (connect rights, schema migrated by its owner), and Kafka broker. Its services connect as their own roles.
+    /// </summary>
     public async Task<TestEnvironment> CreateEnvironmentAsync(int kafkaPartitions = 4)
     {
         // Redis has 16 databases; test classes are far fewer. FLUSHDB in TestEnvironment clears reuse.
@@ -66,16 +80,22 @@ public sealed class LocalInfrastructureFixture : IAsyncLifetime
             await create.ExecuteNonQueryAsync();
         }
 
-        var databaseConnectionString = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = databaseName }.ConnectionString;
-        await SchemaMigrator.MigrateAsync(databaseConnectionString, NullLogger.Instance);
+        var databaseConnectionString = InDatabase(ServerConnectionString, databaseName);
+        var logins = new DatabaseLogins(InDatabase(Logins.Owner, databaseName), InDatabase(Logins.Writer, databaseName), InDatabase(Logins.Api, databaseName));
+        await DatabaseProvisioning.PrepareDatabaseAsync(databaseConnectionString);
+        await SchemaMigrator.MigrateAsync(logins.Owner, NullLogger.Instance);
 
         return await TestEnvironment.CreateAsync(
             $"{RedisConnectionString},defaultDatabase={redisDatabase},allowAdmin=true",
             databaseConnectionString,
+            logins,
             ServerConnectionString,
             databaseName,
             kafkaPartitions);
     }
+
+    private static string InDatabase(string connectionString, string database) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString;
 
     public async ValueTask DisposeAsync()
     {

@@ -13,12 +13,12 @@ namespace Lockout.Tests.Infrastructure;
 /// and broker (HTTP goes through the test server).
 /// </summary>
 public abstract class LockoutServiceHost<TEntryPoint>(
-    TestEnvironment environment,
+    IDictionary<string, string?> environmentSettings,
     IDictionary<string, string?>? settings,
     Action<IServiceCollection>? configureServices) : WebApplicationFactory<TEntryPoint>
     where TEntryPoint : class
 {
-    private readonly Dictionary<string, string?> _settings = environment.ServiceSettings()
+    private readonly Dictionary<string, string?> _settings = environmentSettings
         .Concat(settings ?? new Dictionary<string, string?>())
         .GroupBy(setting => setting.Key)
         .ToDictionary(group => group.Key, group => group.Last().Value);
@@ -41,7 +41,7 @@ public abstract class LockoutServiceHost<TEntryPoint>(
 
 /// <summary>Lockout.Api in the test process.</summary>
 public sealed class ApiHost(TestEnvironment environment, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
-    : LockoutServiceHost<LoginService>(environment, settings, configureServices)
+    : LockoutServiceHost<LoginService>(environment.ApiSettings(), settings, configureServices)
 {
     public string AdminApiKey { get; } = environment.AdminApiKey;
 
@@ -62,7 +62,7 @@ public sealed class ApiHost(TestEnvironment environment, IDictionary<string, str
 
 /// <summary>Lockout.Writer in the test process.</summary>
 public sealed class WriterHost(TestEnvironment environment, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
-    : LockoutServiceHost<LockoutEventWriter>(environment, settings, configureServices)
+    : LockoutServiceHost<LockoutEventWriter>(environment.WriterSettings(), settings, configureServices)
 {
     /// <summary>Builds the host, which starts the consumer.</summary>
     public WriterHost Start()

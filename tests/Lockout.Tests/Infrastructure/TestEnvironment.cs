@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Dapper;
 using Lockout.Api.Redis;
+using Lockout.Database;
 using Lockout.Events;
 using Lockout.KafkaMock;
 using Npgsql;
@@ -17,10 +18,11 @@ public sealed class TestEnvironment : IAsyncDisposable
     private readonly string _serverConnectionString;
     private readonly string _databaseName;
 
-    private TestEnvironment(string redis, string database, string server, string databaseName, MockKafkaCluster kafka, ConnectionMultiplexer multiplexer)
+    private TestEnvironment(string redis, string database, DatabaseLogins logins, string server, string databaseName, MockKafkaCluster kafka, ConnectionMultiplexer multiplexer)
     {
         RedisConnectionString = redis;
         DatabaseConnectionString = database;
+        DatabaseLogins = logins;
         _serverConnectionString = server;
         _databaseName = databaseName;
         Kafka = kafka;
@@ -30,7 +32,11 @@ public sealed class TestEnvironment : IAsyncDisposable
 
     public string RedisConnectionString { get; }
 
+    /// <summary>The administrator's connection to this environment's database: the tests' own, to set up and inspect.</summary>
     public string DatabaseConnectionString { get; }
+
+    /// <summary>The roles' logins to this environment's database: the services connect with these.</summary>
+    public DatabaseLogins DatabaseLogins { get; }
 
     public MockKafkaCluster Kafka { get; }
 
@@ -40,7 +46,7 @@ public sealed class TestEnvironment : IAsyncDisposable
 
     public string AdminApiKey { get; } = $"test-admin-key-{Guid.NewGuid():N}";
 
-    internal static async Task<TestEnvironment> CreateAsync(string redis, string database, string server, string databaseName, int kafkaPartitions)
+    internal static async Task<TestEnvironment> CreateAsync(string redis, string database, DatabaseLogins logins, string server, string databaseName, int kafkaPartitions)
     {
         var kafka = MockKafkaCluster.Start();
         kafka.CreateTopic(LockoutTopics.Events, kafkaPartitions);
@@ -49,16 +55,25 @@ public sealed class TestEnvironment : IAsyncDisposable
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(redis);
         var options = ConfigurationOptions.Parse(redis);
         await multiplexer.GetServers()[0].FlushDatabaseAsync(options.DefaultDatabase ?? 0);
-        return new TestEnvironment(redis, database, server, databaseName, kafka, multiplexer);
+        return new TestEnvironment(redis, database, logins, server, databaseName, kafka, multiplexer);
     }
 
-    /// <summary>Configuration a Lockout service needs to run against this environment.</summary>
-    public Dictionary<string, string?> ServiceSettings() => new()
+    /// <summary>Configuration Lockout.Api needs to run against this environment, as the AppHost gives it.</summary>
+    public Dictionary<string, string?> ApiSettings() => new()
     {
         ["ConnectionStrings:redis"] = RedisConnectionString,
         ["ConnectionStrings:kafka"] = Kafka.BootstrapServers,
-        ["ConnectionStrings:lockoutdb"] = DatabaseConnectionString,
+        ["ConnectionStrings:lockoutdb"] = DatabaseLogins.Api,
         ["Lockout:AdminApiKey"] = AdminApiKey,
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:Lockout"] = "Information",
+    };
+
+    /// <summary>Configuration Lockout.Writer needs to run against this environment, as the AppHost gives it.</summary>
+    public Dictionary<string, string?> WriterSettings() => new()
+    {
+        ["ConnectionStrings:kafka"] = Kafka.BootstrapServers,
+        ["ConnectionStrings:lockoutdb"] = DatabaseLogins.Writer,
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:Lockout"] = "Information",
     };

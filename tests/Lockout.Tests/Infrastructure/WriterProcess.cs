@@ -46,7 +46,7 @@ public sealed class WriterProcess : IDisposable
         };
         start.Environment["ASPNETCORE_URLS"] = address.ToString();
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        foreach (var (key, value) in environment.ServiceSettings().Concat(settings ?? new Dictionary<string, string?>()))
+        foreach (var (key, value) in environment.WriterSettings().Concat(settings ?? new Dictionary<string, string?>()))
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
