@@ -30,7 +30,7 @@ public sealed class ContainerModelTests : IAsyncLifetime
         Environment.SetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME", fakeRuntime);
 
         _builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lockout_AppHost>(
-            ["--Infrastructure:Mode=auto", "--Parameters:admin-api-key=model-test-key"]);
+            ["--Infrastructure:Mode=auto", "--Parameters:admin-api-key=model-test-admin-key-0123456789abcdef"]);
     }
 
     public async ValueTask DisposeAsync()
@@ -78,8 +78,8 @@ public sealed class ContainerModelTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("api", new[] { "ConnectionStrings__redis", "ConnectionStrings__kafka", "ConnectionStrings__lockoutdb", "Lockout__AdminApiKey" })]
-    [InlineData("writer", new[] { "ConnectionStrings__kafka", "ConnectionStrings__lockoutdb" })]
+    [InlineData("api", new[] { "ConnectionStrings__redis", "ConnectionStrings__kafka", "ConnectionStrings__lockoutdb", "Lockout__AdminApiKey", "Lockout__Events__SigningKey" })]
+    [InlineData("writer", new[] { "ConnectionStrings__kafka", "ConnectionStrings__lockoutdb", "Lockout__Events__SigningKey" })]
     public async Task The_services_get_the_connection_strings_aspire_integrations_expect(string service, string[] variables)
     {
 #pragma warning disable CS0618
