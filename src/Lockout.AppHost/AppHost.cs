@@ -1,6 +1,14 @@
 using Lockout.AppHost.Infrastructure;
+using Lockout.AppHost.Secrets;
 
 var builder = DistributedApplication.CreateBuilder(args);
+
+// A secret set too short is refused before anything starts, with the reason.
+if (SecretParameterCheck.Problem(builder.Configuration, "admin-api-key", "event-signing-key", "password-tag-key") is { } secretProblem)
+{
+    Console.Error.WriteLine(secretProblem);
+    return 1;
+}
 
 LockoutInfrastructure infrastructure;
 try
@@ -17,6 +25,10 @@ catch (InfrastructureUnavailableException exception)
 // set your own with Parameters:admin-api-key.
 var adminApiKey = builder.AddParameter("admin-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
+// The key only the API and the writer share: the relay signs every lock event with it, and the writer applies
+// nothing it cannot check was signed, so reaching the broker is not enough to change a lock.
+var eventSigningKey = builder.AddParameter("event-signing-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
 // Smart mode keeps a keyed hash of an account's recent wrong passwords; this is the key.
 var passwordTagKey = builder.AddParameter("password-tag-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
@@ -32,17 +44,26 @@ var databaseManager = builder.AddProject<Projects.Lockout_DatabaseManager>("data
 builder.AddProject<Projects.Lockout_Writer>("writer")
     .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
     .WithReference(databaseLogins.Writer, LockoutInfrastructureExtensions.DatabaseName).WaitForCompletion(databaseManager)
+    .WithEnvironment("Lockout__Events__SigningKey", eventSigningKey)
     .WithHttpHealthCheck("/health");
 
-builder.AddProject<Projects.Lockout_Api>("api")
+var api = builder.AddProject<Projects.Lockout_Api>("api")
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
     .WithReference(databaseLogins.Api, LockoutInfrastructureExtensions.DatabaseName).WaitForCompletion(databaseManager)
     .WithEnvironment("Lockout__AdminApiKey", adminApiKey)
+    .WithEnvironment("Lockout__Events__SigningKey", eventSigningKey)
     .WithEnvironment("Lockout__Policy__Smart__PasswordTagKey", passwordTagKey)
     // Kestrel itself listens on 8080 (the seed's port), with no proxy in front of every login.
     .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
     .WithHttpHealthCheck("/health");
+
+// One admin key per operator, so the audit says who unlocked: set Parameters:admin-operator-{name} (the admin-api-key
+// above acts as the operator "admin").
+foreach (var name in SecretParameterCheck.Operators(builder.Configuration))
+{
+    api.WithEnvironment($"Lockout__Admin__Operators__{name}", builder.AddParameter(SecretParameterCheck.OperatorPrefix + name, secret: true));
+}
 
 builder.Build().Run();
 return 0;

@@ -6,6 +6,7 @@ using Lockout.Api.Redis;
 using Lockout.Api.Security;
 using Lockout.Api.Services;
 using Lockout.Api.Telemetry;
+using Lockout.Events;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
@@ -63,6 +64,12 @@ public static class Extensions
             .Validate(options => options.IterationCount >= 1, $"{PasswordHasherSection}:IterationCount must be at least 1.")
             .ValidateOnStart();
 
+        builder.Services.AddOptions<EventSigningOptions>()
+            .BindConfiguration(EventSigningOptions.SectionName)
+            .Validate(options => EventSigningOptions.Problem(options.SigningKey) is null, EventSigningOptions.Requirement)
+            .ValidateOnStart();
+        builder.Services.AddSingleton(services => new EventSigner(services.GetRequiredService<IOptions<EventSigningOptions>>().Value.SigningKey!));
+
         builder.Services.AddOptions<ClientOptions>()
             .BindConfiguration(ClientOptions.SectionName)
             .ValidateDataAnnotations()
@@ -94,7 +101,12 @@ public static class Extensions
         // No default scheme: only the admin policy asks for the API key, so a login runs no authentication at all.
         builder.Services.AddAuthentication()
             .AddScheme<AdminApiKeyOptions, AdminApiKeyHandler>(AdminApiKeyHandler.SchemeName, options =>
-                options.ApiKey = builder.Configuration["Lockout:AdminApiKey"]);
+            {
+                options.ApiKey = builder.Configuration["Lockout:AdminApiKey"];
+                builder.Configuration.GetSection(AdminApiKeyOptions.OperatorsSection).Bind(options.Operators);
+            });
+        builder.Services.AddSingleton<IValidateOptions<AdminApiKeyOptions>, AdminApiKeyValidation>();
+        builder.Services.AddOptions<AdminApiKeyOptions>(AdminApiKeyHandler.SchemeName).ValidateOnStart();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminApiKeyHandler.PolicyName, policy => policy
                 .AddAuthenticationSchemes(AdminApiKeyHandler.SchemeName)

@@ -25,6 +25,7 @@ namespace Lockout.Api.Outbox;
 public sealed partial class OutboxRelay(
     LockoutOutbox outbox,
     IProducer<string, byte[]> producer,
+    EventSigner signer,
     LockoutApiMetrics metrics,
     IOptions<OutboxRelayOptions> options,
     IOptions<LockoutRedisOptions> redisOptions,
@@ -243,11 +244,14 @@ public sealed partial class OutboxRelay(
         using var activity = KafkaTelemetry.StartSend(LockoutTopics.Events, parent);
         var headers = new Headers();
         KafkaTelemetry.InjectContext(activity?.Context ?? parent, headers);
+        // Signed here, as it leaves for Kafka: the writer applies nothing it cannot check came from a relay.
+        var value = LockoutEventSerializer.Serialize(message.Event);
+        headers.Add(EventSigner.Header, signer.Sign(message.Event.Key, value));
 
         var result = await producer.ProduceAsync(LockoutTopics.Events, new Message<string, byte[]>
         {
             Key = message.Event.Key,
-            Value = LockoutEventSerializer.Serialize(message.Event),
+            Value = value,
             Headers = headers,
             Timestamp = new Timestamp(message.Event.OccurredAt),
         }, cancellationToken);

@@ -8,10 +8,10 @@ using Microsoft.Extensions.Options;
 namespace Lockout.Api.Security;
 
 /// <summary>
-/// Authenticates admin callers by the <c>X-Api-Key</c> header against the configured secret
-/// (the AppHost's <c>admin-api-key</c> parameter).
+/// Authenticates admin callers by the <c>X-Api-Key</c> header against each operator's key (the AppHost's
+/// <c>admin-api-key</c> parameter is the operator "admin"); the caller is the operator whose key it is.
 /// </summary>
-public sealed class AdminApiKeyHandler(
+public sealed partial class AdminApiKeyHandler(
     IOptionsMonitor<AdminApiKeyOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder) : AuthenticationHandler<AdminApiKeyOptions>(options, logger, encoder)
@@ -30,18 +30,40 @@ public sealed class AdminApiKeyHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        if (string.IsNullOrEmpty(Options.ApiKey) || !KeysMatch(provided[0]!, Options.ApiKey))
+        if (OperatorWithKey(provided[0]!) is not { } name)
         {
+            if (!Options.Keys().Any())
+            {
+                LogNoAdminKey(Logger);
+            }
+
             return Task.FromResult(AuthenticateResult.Fail("Invalid API key."));
         }
 
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin"), new Claim(ClaimTypes.Role, "admin")], SchemeName);
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, "admin")], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
-    // Hashing first makes the comparison constant-time whatever the lengths.
-    private static bool KeysMatch(string provided, string expected) =>
-        CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(provided)),
-            SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+    /// <summary>
+    /// The operator whose key was sent, or null. Every key is compared, whichever matches: the time taken says
+    /// nothing about which key, or how much of one, was right.
+    /// </summary>
+    private string? OperatorWithKey(string provided)
+    {
+        // Hashing first makes each comparison constant-time whatever the lengths.
+        var providedHash = SHA256.HashData(Encoding.UTF8.GetBytes(provided));
+        string? found = null;
+        foreach (var (name, key) in Options.Keys())
+        {
+            if (CryptographicOperations.FixedTimeEquals(providedHash, SHA256.HashData(Encoding.UTF8.GetBytes(key))))
+            {
+                found = name;
+            }
+        }
+
+        return found;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An admin call was refused because no admin key is configured: set Lockout:AdminApiKey or Lockout:Admin:Operators:{{name}} (the AppHost does).")]
+    private static partial void LogNoAdminKey(ILogger logger);
 }

@@ -21,6 +21,10 @@ public static class WriterExtensions
             .BindConfiguration(LockoutWriterOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<EventSigningOptions>()
+            .BindConfiguration(EventSigningOptions.SectionName)
+            .Validate(options => EventSigningOptions.Problem(options.SigningKey) is null, EventSigningOptions.Requirement)
+            .ValidateOnStart();
         var options = builder.Configuration.GetSection(LockoutWriterOptions.SectionName).Get<LockoutWriterOptions>() ?? new LockoutWriterOptions();
 
         builder.AddKafkaConsumer<byte[]?, byte[]?>(KafkaConnection,
@@ -65,6 +69,8 @@ public static class WriterExtensions
         builder.Services.AddSingleton<LockoutWriterMetrics>();
         builder.Services.AddSingleton<LockoutEventWriter>();
         builder.Services.AddSingleton<DeadLetterPublisher>();
+        builder.Services.AddSingleton(services => new EventSigner(services.GetRequiredService<IOptions<EventSigningOptions>>().Value.SigningKey!));
+        builder.Services.AddSingleton<IncomingEventCheck>();
         builder.Services.AddSingleton<RebalanceListener>();
 
         builder.Services.AddSingleton<DatabaseSchema>();

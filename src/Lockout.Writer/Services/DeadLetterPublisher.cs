@@ -6,7 +6,7 @@ using Lockout.Events;
 namespace Lockout.Writer.Services;
 
 /// <summary>
-/// Parks events the writer cannot read, or the database refuses, on <c>lockout-events.dlq</c>: the original key, value and headers,
+/// Parks events the writer refuses (unsigned, wrongly signed, unreadable, an impossible version), or the database refuses, on <c>lockout-events.dlq</c>: the original key, value and headers,
 /// plus the reason and where the message came from, so nothing is lost and the partition moves on.
 /// </summary>
 public sealed class DeadLetterPublisher(IProducer<byte[]?, byte[]?> producer)

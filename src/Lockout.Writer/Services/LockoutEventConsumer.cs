@@ -21,6 +21,7 @@ public sealed partial class LockoutEventConsumer(
     IConsumer<byte[]?, byte[]?> consumer,
     RebalanceListener rebalances,
     LockoutEventWriter writer,
+    IncomingEventCheck check,
     DeadLetterPublisher deadLetters,
     DatabaseSchema schema,
     LockoutWriterMetrics metrics,
@@ -108,7 +109,7 @@ public sealed partial class LockoutEventConsumer(
         foreach (var partition in partitions.Where(partition => !_writers.ContainsKey(partition)))
         {
             _writers[partition] = new PartitionWriter(
-                partition, writer, deadLetters, metrics, _options, clock, loggers.CreateLogger<PartitionWriter>(), _completed.Enqueue);
+                partition, writer, check, deadLetters, metrics, _options, clock, loggers.CreateLogger<PartitionWriter>(), _completed.Enqueue);
         }
 
         LogAssigned(logger, partitions.Count, _writers.Count);

@@ -28,6 +28,7 @@ public sealed partial class PartitionWriter : IAsyncDisposable
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly LockoutEventWriter _writer;
+    private readonly IncomingEventCheck _check;
     private readonly DeadLetterPublisher _deadLetters;
     private readonly LockoutWriterMetrics _metrics;
     private readonly LockoutWriterOptions _options;
@@ -41,6 +42,7 @@ public sealed partial class PartitionWriter : IAsyncDisposable
     public PartitionWriter(
         TopicPartition partition,
         LockoutEventWriter writer,
+        IncomingEventCheck check,
         DeadLetterPublisher deadLetters,
         LockoutWriterMetrics metrics,
         LockoutWriterOptions options,
@@ -50,6 +52,7 @@ public sealed partial class PartitionWriter : IAsyncDisposable
     {
         Partition = partition;
         _writer = writer;
+        _check = check;
         _deadLetters = deadLetters;
         _metrics = metrics;
         _options = options;
@@ -138,7 +141,7 @@ public sealed partial class PartitionWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Dead-letters what cannot be read and writes the rest; false when stopping interrupted it.</summary>
+    /// <summary>Dead-letters what is not signed or cannot be read and writes the rest; false when stopping interrupted it.</summary>
     private async Task<bool> ProcessAsync(List<ConsumeResult<byte[]?, byte[]?>> batch)
     {
         var started = Stopwatch.GetTimestamp();
@@ -155,7 +158,7 @@ public sealed partial class PartitionWriter : IAsyncDisposable
                 processSpans.Add(span);
             }
 
-            if (LockoutEventSerializer.TryDeserialize(consumed.Message.Value, out var lockoutEvent, out var reason))
+            if (_check.TryAccept(consumed.Message, out var lockoutEvent, out var reason))
             {
                 var traceId = KafkaTelemetry.ExtractContext(consumed.Message.Headers).ActivityContext.TraceId;
                 events.Add((consumed, new ConsumedLockoutEvent(lockoutEvent, traceId == default ? null : traceId.ToHexString())));

@@ -15,7 +15,7 @@ namespace Lockout.Tests.AppHost;
 /// <summary>The whole AppHost in local mode, as <c>dotnet run --project src/Lockout.AppHost</c> starts it.</summary>
 public sealed class AppHostFixture : IAsyncLifetime
 {
-    public const string AdminApiKey = "end-to-end-admin-key";
+    public const string AdminApiKey = "end-to-end-admin-key-0123456789abcdef";
     public static readonly string[] Resources = ["redis", "kafka", "postgres", "lockoutdb", "writer", "api"];
 
     public DistributedApplication App { get; private set; } = null!;

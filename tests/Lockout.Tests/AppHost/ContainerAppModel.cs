@@ -41,7 +41,7 @@ public sealed class ContainerAppModel : IAsyncDisposable
         File.SetUnixFileMode(fakeRuntime, UnixFileMode.UserRead | UnixFileMode.UserExecute);
 
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lockout_AppHost>(
-            ["--Infrastructure:Mode=auto", $"--ASPIRE_CONTAINER_RUNTIME={fakeRuntime}", "--Parameters:admin-api-key=model-test-key"],
+            ["--Infrastructure:Mode=auto", $"--ASPIRE_CONTAINER_RUNTIME={fakeRuntime}", "--Parameters:admin-api-key=model-test-admin-key-0123456789abcdef"],
             (options, _) => options.DisableDashboard = true);
         extend?.Invoke(builder);
         // Not built into an application: nothing below needs its services, and disposing a built application that

@@ -57,8 +57,8 @@ public sealed class ContainerModelTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("api", new[] { "ConnectionStrings__redis", "ConnectionStrings__kafka", "ConnectionStrings__lockoutdb", "Lockout__AdminApiKey" })]
-    [InlineData("writer", new[] { "ConnectionStrings__kafka", "ConnectionStrings__lockoutdb" })]
+    [InlineData("api", new[] { "ConnectionStrings__redis", "ConnectionStrings__kafka", "ConnectionStrings__lockoutdb", "Lockout__AdminApiKey", "Lockout__Events__SigningKey" })]
+    [InlineData("writer", new[] { "ConnectionStrings__kafka", "ConnectionStrings__lockoutdb", "Lockout__Events__SigningKey" })]
     public async Task The_services_get_the_connection_strings_aspire_integrations_expect(string service, string[] variables)
     {
 #pragma warning disable CS0618

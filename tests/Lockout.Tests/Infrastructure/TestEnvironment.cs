@@ -46,6 +46,12 @@ public sealed class TestEnvironment : IAsyncDisposable
 
     public string AdminApiKey { get; } = $"test-admin-key-{Guid.NewGuid():N}";
 
+    /// <summary>The key the API's relay signs lock events with and the writer checks them against.</summary>
+    public string EventSigningKey { get; } = $"test-event-signing-key-{Guid.NewGuid():N}";
+
+    /// <summary>Signs as the relay does.</summary>
+    public EventSigner Signer => new(EventSigningKey);
+
     internal static async Task<TestEnvironment> CreateAsync(string redis, string database, DatabaseLogins logins, string server, string databaseName, int kafkaPartitions)
     {
         var kafka = MockKafkaCluster.Start();
@@ -65,6 +71,7 @@ public sealed class TestEnvironment : IAsyncDisposable
         ["ConnectionStrings:kafka"] = Kafka.BootstrapServers,
         ["ConnectionStrings:lockoutdb"] = DatabaseLogins.Api,
         ["Lockout:AdminApiKey"] = AdminApiKey,
+        ["Lockout:Events:SigningKey"] = EventSigningKey,
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:Lockout"] = "Information",
     };
@@ -74,6 +81,7 @@ public sealed class TestEnvironment : IAsyncDisposable
     {
         ["ConnectionStrings:kafka"] = Kafka.BootstrapServers,
         ["ConnectionStrings:lockoutdb"] = DatabaseLogins.Writer,
+        ["Lockout:Events:SigningKey"] = EventSigningKey,
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:Lockout"] = "Information",
     };
@@ -156,7 +164,10 @@ public sealed class TestEnvironment : IAsyncDisposable
         return remaining == 0 ? messages : throw new TimeoutException($"Could not read topic {topic} to its end.");
     }
 
-    /// <summary>Sends a message to the environment's broker, as the outbox relay (or a stranger) would.</summary>
+    /// <summary>
+    /// Sends a message to the environment's broker as a stranger would: signed only if <paramref name="headers"/> say so
+    /// (see <see cref="SignedHeaders"/>).
+    /// </summary>
     public Task ProduceAsync(string topic, string key, byte[] value, Headers? headers = null) =>
         ProduceAsync(topic, [(key, value, headers)]);
 
@@ -171,19 +182,39 @@ public sealed class TestEnvironment : IAsyncDisposable
         })));
     }
 
-    public Task ProduceEventsAsync(IEnumerable<LockoutEvent> events) =>
-        ProduceAsync(LockoutTopics.Events, events.Select(e => (e.Key, LockoutEventSerializer.Serialize(e), (Headers?)null)));
+    /// <summary>Headers carrying the signature of <paramref name="key"/> and <paramref name="value"/>, as the relay sends them.</summary>
+    public Headers SignedHeaders(string key, byte[] value, Headers? headers = null)
+    {
+        var signed = new Headers();
+        foreach (var header in headers ?? [])
+        {
+            signed.Add(header.Key, header.GetValueBytes());
+        }
 
-    /// <summary>Sends events to one partition of the events topic, whatever their keys.</summary>
+        signed.Add(EventSigner.Header, Signer.Sign(key, value));
+        return signed;
+    }
+
+    /// <summary>Sends events as the outbox relay does: signed with the environment's key.</summary>
+    public Task ProduceEventsAsync(IEnumerable<LockoutEvent> events) =>
+        ProduceAsync(LockoutTopics.Events, events.Select(e =>
+        {
+            var value = LockoutEventSerializer.Serialize(e);
+            return (e.Key, value, (Headers?)SignedHeaders(e.Key, value));
+        }));
+
+    /// <summary>Sends events, signed, to one partition of the events topic, whatever their keys.</summary>
     public async Task ProduceEventsToPartitionAsync(int partition, IEnumerable<LockoutEvent> events)
     {
         using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = Kafka.BootstrapServers, EnableIdempotence = true }).Build();
         foreach (var lockoutEvent in events)
         {
+            var value = LockoutEventSerializer.Serialize(lockoutEvent);
             await producer.ProduceAsync(new TopicPartition(LockoutTopics.Events, partition), new Message<byte[]?, byte[]?>
             {
                 Key = System.Text.Encoding.UTF8.GetBytes(lockoutEvent.Key),
-                Value = LockoutEventSerializer.Serialize(lockoutEvent),
+                Value = value,
+                Headers = SignedHeaders(lockoutEvent.Key, value),
             });
         }
     }

@@ -67,7 +67,8 @@ public sealed class WriterTests(LocalInfrastructureFixture infrastructure) : IAs
         // partition: once the sentinel is recorded, the replayed lock has certainly been processed.
         var sentinel = LockedEvents(1)[0];
         await _environment.ProduceEventsAsync([locked]);
-        await _environment.ProduceAsync(LockoutTopics.Events, username, LockoutEventSerializer.Serialize(sentinel));
+        var sentinelValue = LockoutEventSerializer.Serialize(sentinel);
+        await _environment.ProduceAsync(LockoutTopics.Events, username, sentinelValue, _environment.SignedHeaders(username, sentinelValue));
         await Poll.UntilAsync(async () => (await _environment.AuditRowsAsync(sentinel.Username)).Count == 1, what: "the sentinel behind the replay");
 
         Assert.Equal(["LOCKED", "UNLOCKED"], (await _environment.AuditRowsAsync(username)).Select(row => row.EventType));
@@ -79,9 +80,10 @@ public sealed class WriterTests(LocalInfrastructureFixture infrastructure) : IAs
     {
         await using var writer = new WriterHost(_environment).Start();
         var after = LockedEvents(1)[0];
-        // Same key, so the same partition: the valid event is behind the bad one.
-        await _environment.ProduceAsync(LockoutTopics.Events, after.Key, Encoding.UTF8.GetBytes("{\"this is\": \"not an event\""),
-            new Headers { { "traceparent", Encoding.UTF8.GetBytes("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01") } });
+        // Same key, so the same partition: the valid event is behind the bad one. Signed, so that only its value is wrong.
+        var bad = Encoding.UTF8.GetBytes("{\"this is\": \"not an event\"");
+        await _environment.ProduceAsync(LockoutTopics.Events, after.Key, bad, _environment.SignedHeaders(after.Key, bad,
+            new Headers { { "traceparent", Encoding.UTF8.GetBytes("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01") } }));
         await _environment.ProduceEventsAsync([after]);
 
         await Poll.UntilAsync(async () => (await _environment.AuditRowsAsync(after.Username)).Count == 1, what: "the event behind the bad one");

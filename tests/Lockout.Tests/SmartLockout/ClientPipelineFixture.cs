@@ -11,7 +11,7 @@ namespace Lockout.Tests.SmartLockout;
 /// <summary>
 /// An API on a real Kestrel server (so the connection's address is loopback, a trusted proxy in Development, and
 /// <c>X-Forwarded-For</c> makes a request come from any documentation-range address) and a writer, with a fake clock
-/// the Redis scripts follow.
+/// the Redis scripts and the writer follow.
 /// </summary>
 public abstract class ClientPipelineFixture(LocalInfrastructureFixture infrastructure) : IAsyncLifetime
 {
@@ -34,7 +34,9 @@ public abstract class ClientPipelineFixture(LocalInfrastructureFixture infrastru
     {
         Environment = await infrastructure.CreateEnvironmentAsync();
         var settings = new Dictionary<string, string?>(Settings) { ["Lockout:PasswordHasher:IterationCount"] = "1000" };
-        Writer = new WriterHost(Environment, settings).Start();
+        // The writer is on the fake clock too: it refuses versions beyond its clock (plus a skew), and the scripts
+        // take theirs from Redis's clock moved by this one.
+        Writer = new WriterHost(Environment, settings, services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Clock))).Start();
         Api = new ApiHost(Environment, settings, services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Clock)));
         Api.UseKestrel(0);
         Api.StartServer();

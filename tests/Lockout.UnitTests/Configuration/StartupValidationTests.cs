@@ -1,4 +1,5 @@
 using Lockout.Api.Services;
+using Lockout.Events;
 using Lockout.Writer.Services;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -18,7 +19,10 @@ public sealed class StartupValidationTests
         ["ConnectionStrings:redis"] = "127.0.0.1:1,abortConnect=false,connectTimeout=100",
         ["ConnectionStrings:kafka"] = "127.0.0.1:1",
         ["ConnectionStrings:lockoutdb"] = "Host=127.0.0.1;Port=1;Username=nobody;Password=none;Database=none",
+        ["Lockout:Events:SigningKey"] = "unit-test-event-signing-key-0123456789",
     };
+
+    private const string LongKey = "an-admin-key-of-more-than-32-characters";
 
     [Theory]
     [InlineData("Lockout:Outbox:BatchSize", "0", "BatchSize")]
@@ -46,6 +50,46 @@ public sealed class StartupValidationTests
         Assert.Contains(named, exception.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("only-31-characters-long-0123456")]
+    public void The_api_and_the_writer_refuse_to_start_without_an_event_signing_key_of_32_characters(string? key)
+    {
+        using var api = new ServiceFactory<LoginService>("Lockout:Events:SigningKey", key);
+        using var writer = new ServiceFactory<LockoutEventWriter>("Lockout:Events:SigningKey", key);
+
+        foreach (var start in new Func<object>[] { () => api.Server, () => writer.Server })
+        {
+            var exception = Assert.Throws<OptionsValidationException>(start);
+            Assert.Equal(EventSigningOptions.Requirement, Assert.Single(exception.Failures));
+        }
+    }
+
+    [Theory]
+    [InlineData("Lockout:AdminApiKey", "", "Lockout:AdminApiKey is 0 characters long")]
+    [InlineData("Lockout:AdminApiKey", "short-admin-key", "Lockout:AdminApiKey is 15 characters long")]
+    [InlineData("Lockout:Admin:Operators:carol", "carols-short-key", "Lockout:Admin:Operators:carol is 16 characters long")]
+    [InlineData("Lockout:Admin:Operators:carol dee", LongKey, "an operator name must be")]
+    public void The_api_refuses_to_start_with_an_admin_key_it_cannot_trust(string key, string value, string saying)
+    {
+        using var api = new ServiceFactory<LoginService>(key, value);
+
+        var exception = Assert.Throws<OptionsValidationException>(() => api.Server);
+
+        Assert.Contains(saying, Assert.Single(exception.Failures), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_api_refuses_to_start_when_two_operators_share_a_key()
+    {
+        using var api = new ServiceFactory<LoginService>("Lockout:Admin:Operators:carol", LongKey, ("Lockout:AdminApiKey", LongKey));
+
+        var exception = Assert.Throws<OptionsValidationException>(() => api.Server);
+
+        Assert.Contains("carol, admin have the same admin key", Assert.Single(exception.Failures), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_kafka_client_without_bootstrap_servers_stops_the_registration_naming_the_setting()
     {
@@ -56,13 +100,13 @@ public sealed class StartupValidationTests
         Assert.Contains("ConnectionStrings:<name>", exception.Message, StringComparison.Ordinal);
     }
 
-    private sealed class ServiceFactory<TEntryPoint>(string key, string value) : WebApplicationFactory<TEntryPoint>
+    private sealed class ServiceFactory<TEntryPoint>(string key, string? value, params (string Key, string Value)[] more) : WebApplicationFactory<TEntryPoint>
         where TEntryPoint : class
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Production");
-            foreach (var (setting, settingValue) in Unreachable.Append(new(key, value)))
+            foreach (var (setting, settingValue) in Unreachable.Append(new(key, value)).Concat(more.Select(pair => new KeyValuePair<string, string?>(pair.Key, pair.Value))))
             {
                 builder.UseSetting(setting, settingValue);
             }
