@@ -219,6 +219,9 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
             LockSpan: events.FirstRecordedAt is { } first && events.LastRecordedAt is { } last ? last - first : TimeSpan.Zero);
     }
 
+    /// <summary>Breaks and restores Redis, the broker, PostgreSQL, the writer and the API (the fault scenario).</summary>
+    public LockoutFaultInjector Faults => new(_app, RedisConnectionString, DatabaseConnectionString, LoginEndpoint);
+
     /// <summary>
     /// Stops the writer process where it stands (SIGSTOP) until the returned handle is disposed (SIGCONT): lock events
     /// pile up in Kafka as behind a stalled or restarting writer, with the same process to measure afterwards.
