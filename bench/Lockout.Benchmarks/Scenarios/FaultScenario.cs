@@ -126,7 +126,18 @@ internal static class FaultScenario
             "faults: waiting for the locks' rows",
             _ => WaitForRowsAsync(lockout, attacked, decided.Count, timings.RowsQuietFor, options.CatchUpTimeout, cancellationToken));
 
-        var results = phases.Select((phase, i) => Measure(phase, i + 1 < phases.Count ? phases[i + 1].Start : DateTime.MaxValue, answers, decided, rows, attacked)).ToList();
+        // A 423 is also the answer when the budget is held by an attempt still in flight (a reservation a paused Redis
+        // ran after its login was answered 503, until it is given back): no lock, so no row. Redis tells them apart.
+        var unlocked = new HashSet<int>();
+        foreach (var account in decided.Keys.Where(account => !rows.ContainsKey(attacked.NormalizedUsername(account))))
+        {
+            if (!await lockout.IsLockedInRedisAsync(attacked.Username(account), cancellationToken))
+            {
+                unlocked.Add(account);
+            }
+        }
+
+        var results = phases.Select((phase, i) => Measure(phase, i + 1 < phases.Count ? phases[i + 1].Start : DateTime.MaxValue, answers, decided, unlocked, rows, attacked)).ToList();
         problems.AddRange(results.SelectMany(result => result.Problems));
         var report = new FaultReport(timings, results, problems);
         AnsiConsole.MarkupLine(Markup.Escape($"faults: {(DateTime.UtcNow - phases[0].Start).TotalSeconds:0} s under load and waiting for rows"));
@@ -134,11 +145,27 @@ internal static class FaultScenario
         return report;
     }
 
+    /// <param name="decided">Each attacked account's first 423.</param>
+    /// <param name="unlocked">Accounts answered 423 that have no row and that Redis does not hold locked.</param>
     private static FaultResult Measure(
-        FaultPhase phase, DateTime end, IReadOnlyList<ClientAnswer> all, Dictionary<int, ClientAnswer> decided, Dictionary<string, LockRows> rows, AccountSet attacked)
+        FaultPhase phase,
+        DateTime end,
+        IReadOnlyList<ClientAnswer> all,
+        Dictionary<int, ClientAnswer> decided,
+        HashSet<int> unlocked,
+        Dictionary<string, LockRows> rows,
+        AccountSet attacked)
     {
         var answers = all.Where(answer => answer.SentAt >= phase.Start && answer.SentAt < end).ToList();
-        var locks = decided.Where(pair => pair.Value.SentAt >= phase.Start && pair.Value.SentAt < end).ToList();
+        var refusedAnswers = decided.Where(pair => pair.Value.SentAt >= phase.Start && pair.Value.SentAt < end).ToList();
+
+        // A 423 with neither a row nor a lock in Redis is no lock decision (the budget was held by an attempt in
+        // flight), except where Redis itself may have lost the decision: a SIGKILL within its fsync window.
+        var lostWithRedis = phase.Fault == RedisKill
+            ? refusedAnswers.Where(pair => unlocked.Contains(pair.Key) && pair.Value.CompletedAt >= phase.Start - FsyncWindow && pair.Value.CompletedAt <= phase.Start).Select(pair => pair.Key).ToHashSet()
+            : [];
+        var budgetHeld = refusedAnswers.Count(pair => unlocked.Contains(pair.Key) && !lostWithRedis.Contains(pair.Key));
+        var locks = refusedAnswers.Where(pair => !unlocked.Contains(pair.Key) || lostWithRedis.Contains(pair.Key)).ToList();
         var lockRows = locks.Select(pair => rows.GetValueOrDefault(attacked.NormalizedUsername(pair.Key))).ToList();
         var lost = locks.Where(pair => !rows.ContainsKey(attacked.NormalizedUsername(pair.Key))).Select(pair => pair.Value).ToList();
         var duplicated = lockRows.Sum(row => row is null ? 0 : row.Count - 1);
@@ -175,15 +202,20 @@ internal static class FaultScenario
         }
 
         // SIGKILL on Redis within its fsync window can take a decision the login already answered: the inherent loss.
-        var inWindow = phase.Fault == RedisKill ? lost.Count(answer => answer.CompletedAt >= phase.Start - FsyncWindow && answer.CompletedAt <= phase.Start) : 0;
+        var inWindow = lostWithRedis.Count;
         if (lost.Count > inWindow)
         {
-            problems.Add($"{phase.Fault}: {lost.Count - inWindow} locks answered 423 have no LOCKED row.");
+            problems.Add($"{phase.Fault}: {lost.Count - inWindow} locks answered 423 and held in Redis have no LOCKED row.");
         }
 
         if (inWindow > 0)
         {
-            notes.Add($"{inWindow} lost locks were answered in the {FsyncWindow.TotalSeconds:0} s before the SIGKILL: Redis's fsync window (appendfsync everysec).");
+            notes.Add($"{phase.Fault}: {inWindow} locks answered 423 in the {FsyncWindow.TotalSeconds:0} s before the SIGKILL are neither in Redis nor in the database: Redis's fsync window (appendfsync everysec).");
+        }
+
+        if (budgetHeld > 0)
+        {
+            notes.Add($"{phase.Fault}: {budgetHeld} answers of 423 were no lock: the account's budget was held by an attempt in flight (a reservation Redis ran after its login was answered 503), so no row; Redis does not hold them locked.");
         }
 
         if (duplicated > 0)
@@ -198,7 +230,7 @@ internal static class FaultScenario
 
         if (unanswered > 0)
         {
-            notes.Add($"{unanswered} locks decided in Redis while their login was answered 503 or not at all (their rows arrived; the next attempt was answered 423).");
+            notes.Add($"{phase.Fault}: {unanswered} locks decided in Redis while their login was answered 503 or not at all (their rows arrived; the next attempt was answered 423).");
         }
 
         var lastRow = lockRows.Where(row => row is not null).Select(row => row!.LastRecordedAt).DefaultIfEmpty(phase.Returned).Max();
