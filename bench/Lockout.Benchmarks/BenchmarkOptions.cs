@@ -17,7 +17,11 @@ internal sealed record HashSetting(string Name, int IterationCount, string Label
 /// <summary>The command line: <c>[--smoke] [--hash pipeline|product|both] [--scenario hot,wave,mixed,steady] ...</c>.</summary>
 internal sealed record BenchmarkOptions
 {
-    public static readonly string[] AllScenarios = ["ceiling", "hot", "wave", "drain", "backlog", "mixed", "steady"];
+    /// <summary>
+    /// Every scenario, in the order they run. faults restarts Lockout's processes, so it comes after the runs that
+    /// measure them; memory needs none of the systems (a redis-server of its own) and runs before they start.
+    /// </summary>
+    public static readonly string[] AllScenarios = ["memory", "ceiling", "hot", "wave", "drain", "backlog", "mixed", "steady", "faults"];
 
     public bool Smoke { get; init; }
 
@@ -43,6 +47,12 @@ internal sealed record BenchmarkOptions
     public double LockRate { get; init; } = 1000;
 
     public TimeSpan SteadyDuration { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Accounts the memory scenario fills Redis with (the one million).</summary>
+    public int MemoryAccounts { get; init; } = 1_000_000;
+
+    /// <summary>The fault scenario's timings: the (10 s pause, 30 s broker outage), or the smoke's seconds.</summary>
+    public global::Lockout.Benchmarks.Scenarios.FaultTimings FaultTimings { get; init; } = global::Lockout.Benchmarks.Scenarios.FaultTimings.Full;
 
     /// <summary>How long to wait for Lockout's writer to commit a run's locks before calling them lost.</summary>
     public TimeSpan CatchUpTimeout { get; init; } = TimeSpan.FromSeconds(120);
@@ -100,6 +110,8 @@ internal sealed record BenchmarkOptions
                 MixedClients = 16,
                 LockRate = 400,
                 SteadyDuration = TimeSpan.FromSeconds(0.5),
+                MemoryAccounts = 1000,
+                FaultTimings = global::Lockout.Benchmarks.Scenarios.FaultTimings.Smoke,
                 CatchUpTimeout = TimeSpan.FromSeconds(30),
                 StatsDelay = TimeSpan.Zero,
                 QuietWait = TimeSpan.Zero,
@@ -140,6 +152,7 @@ internal sealed record BenchmarkOptions
                 "--mixed-clients" => options with { MixedClients = Integer(value) },
                 "--lock-rate" => options with { LockRate = Integer(value) },
                 "--steady-seconds" => options with { SteadyDuration = Seconds(value) },
+                "--memory-accounts" => options with { MemoryAccounts = Integer(value) },
                 "--out" => options with { OutputDirectory = Path.GetFullPath(value) },
                 "--quiet-wait" => options with { QuietWait = Seconds(value) },
                 "--render" => options with { RenderFrom = Path.GetFullPath(value) },
@@ -187,15 +200,20 @@ internal sealed record BenchmarkOptions
         Usage: dotnet run -c Release --project bench/Lockout.Benchmarks -- [options]
           --smoke                      seconds-long run of every scenario (CI); results to bench/results/tmp/smoke
           --hash pipeline|product|both password hashing: pipeline = 1 PBKDF2 iteration (BENCH-ONLY), product = 100,000
-          --scenario ceiling,hot,wave,drain,backlog,mixed,steady   (ceiling: bare Kestrel + one Redis Lua call, the reference point;
+          --scenario memory,ceiling,hot,wave,drain,backlog,mixed,steady,faults
+                                       (ceiling: bare Kestrel + one Redis Lua call, the reference point;
                                        drain: a wave's LOCKED events appended to the outbox at once, relay and writer together;
-                                       backlog: the same with the writer stopped until all are in Kafka: the writer alone)
+                                       backlog: the same with the writer stopped until all are in Kafka: the writer alone;
+                                       memory: Redis bytes per account with failures and per locked account, own redis-server;
+                                       faults: Lockout under steady logins while Redis, Kafka, PostgreSQL, the writer and
+                                       the API fail in turn: 503s, recovery, locks lost or duplicated)
           --duration S  --warmup S     timed runs (hot, mixed): measured seconds after warm-up seconds
           --clients 1,10,100,1000      hot-account client counts
           --generator wrk|builtin      what drives the ceiling and hot runs (default: wrk when on PATH); the others always
                                        use the built-in generator (per-account plans, pacing)
           --wave-accounts N --wave-clients N --mixed-accounts N --mixed-clients N
           --lock-rate N --steady-seconds S   paced locks per second, for how long
+          --memory-accounts N          accounts the memory scenario fills Redis with (default 1,000,000)
           --out DIR                    where results go (default bench/results)
           --quiet-wait S               before each run, wait up to S s for other programs to stop using the CPU (default 90; smoke 0)
           --api-env KEY=VALUE          extra environment for Lockout's API (try runtime settings); repeatable

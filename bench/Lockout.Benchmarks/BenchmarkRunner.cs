@@ -36,13 +36,30 @@ internal static class BenchmarkRunner
 
         var problems = 0;
 
+        // Redis alone, no login system: once, whatever the hashing.
+        if (options.Hashes.Any(hash => options.ScenariosFor(hash).Contains("memory")) && !options.Hold)
+        {
+            await RedisMemoryScenario.RunAsync(options.MemoryAccounts, options.OutputDirectory, cancellationToken);
+        }
+
         foreach (var hash in options.Hashes)
         {
+            if (!options.Hold && options.ScenariosFor(hash).All(scenario => scenario == "memory"))
+            {
+                continue;
+            }
+
             AnsiConsole.Write(new Rule(Markup.Escape($"Hashing: {hash.Label}")).LeftJustified());
-            var results = await RunHashSettingAsync(options, hash, cancellationToken);
+            var (results, faults) = await RunHashSettingAsync(options, hash, cancellationToken);
             if (options.Hold)
             {
                 return 0;
+            }
+
+            problems += faults?.Problems.Count ?? 0;
+            if (results.Count == 0)
+            {
+                continue;
             }
 
             var targets = TargetCheck.Evaluate(results, options);
@@ -63,7 +80,8 @@ internal static class BenchmarkRunner
         return 0;
     }
 
-    private static async Task<List<ScenarioResult>> RunHashSettingAsync(BenchmarkOptions options, HashSetting hash, CancellationToken cancellationToken)
+    /// <returns>The scenarios' results, and the fault scenario's report when it ran.</returns>
+    private static async Task<(List<ScenarioResult> Results, FaultReport? Faults)> RunHashSettingAsync(BenchmarkOptions options, HashSetting hash, CancellationToken cancellationToken)
     {
         var logPath = Path.Combine(options.OutputDirectory, $"{hash.Name}-apphost.log");
         var lockout = await AnsiConsole.Status().StartAsync(
@@ -83,13 +101,26 @@ internal static class BenchmarkRunner
                 if (options.Hold)
                 {
                     await HoldMode.RunAsync(session, options, hash, cancellationToken);
-                    return [];
+                    return ([], null);
                 }
 
                 var passwords = BenchmarkSession.PasswordsFor(hash);
                 var results = new List<ScenarioResult>();
+                FaultReport? faults = null;
                 foreach (var scenario in options.ScenariosFor(hash))
                 {
+                    if (scenario == "memory")
+                    {
+                        continue;
+                    }
+
+                    if (scenario == "faults")
+                    {
+                        AnsiConsole.Write(new Rule("faults · Lockout").LeftJustified());
+                        faults = await FaultScenario.RunAsync(lockout, options, passwords, cancellationToken);
+                        continue;
+                    }
+
                     if (scenario is "drain" or "backlog")
                     {
                         results.Add(await session.MeasureOutboxDrainAsync(options.WaveAccounts, writerFrozen: scenario == "backlog", cancellationToken));
@@ -105,7 +136,7 @@ internal static class BenchmarkRunner
                     }
                 }
 
-                return results;
+                return (results, faults);
             }
         }
     }

@@ -52,6 +52,20 @@ internal static class ProcFs
             long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture));
     }
 
+    /// <summary>The process exists and is not a zombie (dead, waiting for its parent to reap it).</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            return text[(text.LastIndexOf(')') + 2)] is not ('Z' or 'X');
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     public static string? TryReadCommandLine(int pid)
     {
         try

@@ -9,35 +9,66 @@ namespace Lockout.Benchmarks.Systems;
 /// </summary>
 internal static class LockoutProcesses
 {
+    /// <summary>Lockout's services, each a process the fault scenario can signal, restart, and check is still alive.</summary>
+    public static readonly string[] ServiceRoles = ["api", "writer", "redis", "postgres"];
+
     public static IReadOnlyList<ProcessGroup> Find()
     {
         var all = ProcFs.AllProcesses().ToList();
-        var monitorArgument = $"--monitor {Environment.ProcessId} ";
-        var orchestrators = all
-            .Where(process => process.Name == "dcp" && (ProcFs.TryReadCommandLine(process.Pid) ?? "").Contains(monitorArgument, StringComparison.Ordinal))
-            .Select(process => process.Pid)
-            .ToHashSet();
-        var descendants = Descendants(all, orchestrators);
+        var descendants = Descendants(all, Orchestrators(all));
+        var services = FindServices(descendants);
 
         // The load generator: this process, and wrk when it drives a run (a child of this process).
         List<ProcessGroup> groups = [new("bench", [Environment.ProcessId], IncludeChildren: false, ChildName: Load.WrkRun.ExecutableName)];
-        Add("api", process => process.Name == "Lockout.Api", includeChildren: false);
-        Add("writer", process => process.Name == "Lockout.Writer", includeChildren: false);
-        Add("redis", process => process.Name.StartsWith("redis-server", StringComparison.Ordinal), includeChildren: false);
-        // The postmaster is the postgres process whose parent is not postgres; the backends are its children.
-        Add("postgres", process => process.Name == "postgres" && descendants.All(parent => parent.Pid != process.ParentPid || parent.Name != "postgres"), includeChildren: true);
+        foreach (var role in ServiceRoles)
+        {
+            var pid = services.GetValueOrDefault(role);
+            // PostgreSQL forks a backend per connection: its children are its own.
+            groups.Add(pid != 0
+                ? new ProcessGroup(role, pid, includeChildren: role == "postgres")
+                : throw new InvalidOperationException($"Lockout's {role} process was not found under Aspire's orchestrator."));
+        }
 
         // The orchestrator itself and the "dotnet run" launchers: not Lockout, but not someone else's load either.
-        List<int> launchers = [.. orchestrators, .. descendants.Where(process => process.Name is "dcp" or "dotnet").Select(process => process.Pid)];
+        List<int> launchers = [.. Orchestrators(all), .. descendants.Where(process => process.Name is "dcp" or "dotnet").Select(process => process.Pid)];
         groups.Add(new ProcessGroup("aspire", launchers, IncludeChildren: false));
         return groups;
+    }
 
-        void Add(string role, Func<ProcFs.ProcessStat, bool> match, bool includeChildren)
+    /// <summary>The process of each service role running now; a role whose process is gone is missing.</summary>
+    public static IReadOnlyDictionary<string, int> FindServices()
+    {
+        var all = ProcFs.AllProcesses().ToList();
+        return FindServices(Descendants(all, Orchestrators(all)));
+    }
+
+    private static Dictionary<string, int> FindServices(List<ProcFs.ProcessStat> descendants)
+    {
+        var services = new Dictionary<string, int>();
+        Add("api", process => process.Name == "Lockout.Api");
+        Add("writer", process => process.Name == "Lockout.Writer");
+        Add("redis", process => process.Name.StartsWith("redis-server", StringComparison.Ordinal));
+        // The postmaster is the postgres process whose parent is not postgres; the backends are its children.
+        Add("postgres", process => process.Name == "postgres" && descendants.All(parent => parent.Pid != process.ParentPid || parent.Name != "postgres"));
+        return services;
+
+        void Add(string role, Func<ProcFs.ProcessStat, bool> match)
         {
-            var process = descendants.FirstOrDefault(match)
-                ?? throw new InvalidOperationException($"Lockout's {role} process was not found under Aspire's orchestrator.");
-            groups.Add(new ProcessGroup(role, process.Pid, includeChildren));
+            // A process killed but not yet reaped by its parent is a zombie, not a service.
+            if (descendants.FirstOrDefault(process => match(process) && ProcFs.IsAlive(process.Pid)) is { } process)
+            {
+                services[role] = process.Pid;
+            }
         }
+    }
+
+    private static HashSet<int> Orchestrators(List<ProcFs.ProcessStat> all)
+    {
+        var monitorArgument = $"--monitor {Environment.ProcessId} ";
+        return all
+            .Where(process => process.Name == "dcp" && (ProcFs.TryReadCommandLine(process.Pid) ?? "").Contains(monitorArgument, StringComparison.Ordinal))
+            .Select(process => process.Pid)
+            .ToHashSet();
     }
 
     private static List<ProcFs.ProcessStat> Descendants(List<ProcFs.ProcessStat> all, HashSet<int> roots)

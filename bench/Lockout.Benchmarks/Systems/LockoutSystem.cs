@@ -102,6 +102,8 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
         {
             service.WithEnvironment(context =>
             {
+                // Errors on standard error, which the benchmark's log keeps (it drops the services' other lines).
+                context.EnvironmentVariables["Logging__Console__LogToStandardErrorThreshold"] = "Error";
                 // Run as deployed, not with the developer exception page and the development seed user.
                 context.EnvironmentVariables["ASPNETCORE_ENVIRONMENT"] = "Production";
                 context.EnvironmentVariables["DOTNET_ENVIRONMENT"] = "Production";
@@ -219,6 +221,9 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
             LockSpan: events.FirstRecordedAt is { } first && events.LastRecordedAt is { } last ? last - first : TimeSpan.Zero);
     }
 
+    /// <summary>Breaks and restores Redis, the broker, PostgreSQL, the writer and the API (the fault scenario).</summary>
+    public LockoutFaultInjector Faults => new(_app, RedisConnectionString, DatabaseConnectionString, LoginEndpoint);
+
     /// <summary>
     /// Stops the writer process where it stands (SIGSTOP) until the returned handle is disposed (SIGCONT): lock events
     /// pile up in Kafka as behind a stalled or restarting writer, with the same process to measure afterwards.
@@ -259,6 +264,10 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
     /// <summary>The product's own count of the account's failed attempts (admin API, from Redis).</summary>
     private async Task<int> ReadRedisFailedAttemptsAsync(string username, CancellationToken cancellationToken) =>
         (await ReadRedisStateAsync(username, cancellationToken)).FailedAttempts;
+
+    /// <summary>Whether Redis holds the account locked now (admin API).</summary>
+    public async Task<bool> IsLockedInRedisAsync(string username, CancellationToken cancellationToken) =>
+        (await ReadRedisStateAsync(username, cancellationToken)).Locked;
 
     private async Task<AdminLockoutStatus> ReadRedisStateAsync(string username, CancellationToken cancellationToken) =>
         await _admin.GetFromJsonAsync<AdminLockoutStatus>(new Uri($"/admin/users/{Uri.EscapeDataString(username)}/lockout", UriKind.Relative), cancellationToken)
