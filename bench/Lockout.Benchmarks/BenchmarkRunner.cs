@@ -39,7 +39,16 @@ internal static class BenchmarkRunner
         foreach (var hash in options.Hashes)
         {
             AnsiConsole.Write(new Rule(Markup.Escape($"Hashing: {hash.Label}")).LeftJustified());
-            var results = await RunHashSettingAsync(options, hash, cancellationToken);
+            var results = new List<ScenarioResult>();
+            foreach (var mode in options.Hold ? [options.Policies[0]] : options.Policies)
+            {
+                var scenarios = options.ScenariosFor(hash, mode);
+                if (scenarios.Count > 0 || options.Hold)
+                {
+                    results.AddRange(await RunHashSettingAsync(options, hash, mode, scenarios, cancellationToken));
+                }
+            }
+
             if (options.Hold)
             {
                 return 0;
@@ -63,12 +72,15 @@ internal static class BenchmarkRunner
         return 0;
     }
 
-    private static async Task<List<ScenarioResult>> RunHashSettingAsync(BenchmarkOptions options, HashSetting hash, CancellationToken cancellationToken)
+    /// <param name="mode">Lockout's policy mode for this pass; in Smart mode only Lockout runs the scenarios.</param>
+    private static async Task<List<ScenarioResult>> RunHashSettingAsync(
+        BenchmarkOptions options, HashSetting hash, LockoutPolicyMode mode, IReadOnlyList<string> scenarios, CancellationToken cancellationToken)
     {
-        var logPath = Path.Combine(options.OutputDirectory, $"{hash.Name}-apphost.log");
+        var logPath = Path.Combine(options.OutputDirectory, mode == LockoutPolicyMode.Account ? $"{hash.Name}-apphost.log" : $"{hash.Name}-smart-apphost.log");
+        AnsiConsole.MarkupLine($"[bold]Lockout in {mode} mode[/]");
         var lockout = await AnsiConsole.Status().StartAsync(
-            "Starting Lockout (AppHost, local mode: redis-server, PostgreSQL, mock Kafka, writer, API)…",
-            _ => LockoutSystem.StartAsync(hash.IterationCount, logPath, options.CatchUpTimeout, options.PerfMap, options.ApiEnvironment, options.WriterEnvironment, cancellationToken));
+            $"Starting Lockout in {mode} mode (AppHost, local mode: redis-server, PostgreSQL, mock Kafka, writer, API)…",
+            _ => LockoutSystem.StartAsync(mode, hash.IterationCount, logPath, options.CatchUpTimeout, options.PerfMap, options.ApiEnvironment, options.WriterEnvironment, cancellationToken));
         await using (lockout)
         {
             var identity = await IdentitySystem.StartAsync(lockout.DatabaseConnectionString, hash.IterationCount, options.PerfMap, cancellationToken);
@@ -88,7 +100,7 @@ internal static class BenchmarkRunner
 
                 var passwords = BenchmarkSession.PasswordsFor(hash);
                 var results = new List<ScenarioResult>();
-                foreach (var scenario in options.ScenariosFor(hash))
+                foreach (var scenario in scenarios)
                 {
                     if (scenario is "drain" or "backlog")
                     {
@@ -98,7 +110,9 @@ internal static class BenchmarkRunner
 
                     foreach (var spec in ScenarioCatalog.Create(scenario, options, passwords))
                     {
-                        foreach (var system in session.SystemsFor(scenario))
+                        // In Smart mode only Lockout runs: Identity and the baseline ran in the Account-mode pass.
+                        foreach (var system in session.SystemsFor(scenario).Where(system =>
+                            (mode == LockoutPolicyMode.Account || system is LockoutSystem) && (spec.SystemFilter?.Invoke(system) ?? true)))
                         {
                             results.Add(await session.MeasureAsync(system, spec, cancellationToken));
                         }
