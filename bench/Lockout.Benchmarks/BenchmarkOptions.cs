@@ -17,11 +17,23 @@ internal sealed record HashSetting(string Name, int IterationCount, string Label
 /// <summary>The command line: <c>[--smoke] [--hash pipeline|product|both] [--scenario hot,wave,mixed,steady] ...</c>.</summary>
 internal sealed record BenchmarkOptions
 {
+    /// <summary>The scenarios of source throttling and Smart mode (issue 9), run on Lockout in both policy modes.</summary>
+    public static readonly string[] SourceScenarios = ["stuffing", "stuffing-sources", "targeted", "fastpath"];
+
     /// <summary>
     /// Every scenario, in the order they run. faults restarts Lockout's processes, so it comes after the runs that
     /// measure them; memory needs none of the systems (a redis-server of its own) and runs before they start.
     /// </summary>
-    public static readonly string[] AllScenarios = ["memory", "ceiling", "hot", "wave", "drain", "backlog", "mixed", "steady", "faults"];
+    public static readonly string[] AllScenarios = ["memory", "ceiling", "hot", "wave", "drain", "backlog", "mixed", "steady", .. SourceScenarios, "faults"];
+
+    /// <summary><c>--policy</c>: Lockout's modes to start, one after the other; Smart mode runs only <see cref="SourceScenarios"/>.</summary>
+    public IReadOnlyList<Systems.LockoutPolicyMode> Policies { get; init; } = [Systems.LockoutPolicyMode.Account, Systems.LockoutPolicyMode.Smart];
+
+    /// <summary>Sources of the many-source stuffing, sharing the wave's accounts between them.</summary>
+    public int StuffingSources { get; init; } = 1000;
+
+    /// <summary>Sources of the targeted attack on one account.</summary>
+    public int TargetedSources { get; init; } = 1000;
 
     public bool Smoke { get; init; }
 
@@ -92,6 +104,10 @@ internal sealed record BenchmarkOptions
     public IReadOnlyList<string> ScenariosFor(HashSetting hash) =>
         Scenarios ?? (hash == HashSetting.Product ? ["hot", "mixed"] : AllScenarios);
 
+    /// <summary>What a pass with Lockout in <paramref name="mode"/> runs: Smart mode only the source scenarios.</summary>
+    public IReadOnlyList<string> ScenariosFor(HashSetting hash, Systems.LockoutPolicyMode mode) =>
+        mode == Systems.LockoutPolicyMode.Account ? ScenariosFor(hash) : [.. ScenariosFor(hash).Intersect(SourceScenarios)];
+
     public static BenchmarkOptions Parse(string[] args, string repositoryRoot)
     {
         var smoke = args.Contains("--smoke");
@@ -108,6 +124,8 @@ internal sealed record BenchmarkOptions
                 WaveClients = 32,
                 MixedAccounts = 100,
                 MixedClients = 16,
+                StuffingSources = 10,
+                TargetedSources = 20,
                 LockRate = 400,
                 SteadyDuration = TimeSpan.FromSeconds(0.5),
                 MemoryAccounts = 1000,
@@ -159,6 +177,9 @@ internal sealed record BenchmarkOptions
                 "--api-env" => options with { ApiEnvironment = WithVariable(options.ApiEnvironment, value) },
                 "--writer-env" => options with { WriterEnvironment = WithVariable(options.WriterEnvironment, value) },
                 "--generator" => options with { Generator = ParseGenerator(value) },
+                "--policy" => options with { Policies = ParsePolicies(value) },
+                "--stuffing-sources" => options with { StuffingSources = Integer(value) },
+                "--targeted-sources" => options with { TargetedSources = Integer(value) },
                 _ => throw new ArgumentException($"Unknown option {name}."),
             };
         }
@@ -172,6 +193,14 @@ internal sealed record BenchmarkOptions
         "product" => [HashSetting.Product],
         "both" => [HashSetting.Pipeline, HashSetting.Product],
         _ => throw new ArgumentException("--hash is pipeline, product or both."),
+    };
+
+    private static List<Systems.LockoutPolicyMode> ParsePolicies(string value) => value switch
+    {
+        "account" => [Systems.LockoutPolicyMode.Account],
+        "smart" => [Systems.LockoutPolicyMode.Smart],
+        "both" => [Systems.LockoutPolicyMode.Account, Systems.LockoutPolicyMode.Smart],
+        _ => throw new ArgumentException("--policy is account, smart or both."),
     };
 
     private static string ParseGenerator(string value) => value switch
@@ -200,13 +229,21 @@ internal sealed record BenchmarkOptions
         Usage: dotnet run -c Release --project bench/Lockout.Benchmarks -- [options]
           --smoke                      seconds-long run of every scenario (CI); results to bench/results/tmp/smoke
           --hash pipeline|product|both password hashing: pipeline = 1 PBKDF2 iteration (BENCH-ONLY), product = 100,000
-          --scenario memory,ceiling,hot,wave,drain,backlog,mixed,steady,faults
+          --scenario memory,ceiling,hot,wave,drain,backlog,mixed,steady,stuffing,stuffing-sources,targeted,fastpath,faults
                                        (ceiling: bare Kestrel + one Redis Lua call, the reference point;
                                        drain: a wave's LOCKED events appended to the outbox at once, relay and writer together;
                                        backlog: the same with the writer stopped until all are in Kafka: the writer alone;
                                        memory: Redis bytes per account with failures and per locked account, own redis-server;
+                                       stuffing: the wave's accounts x 6 different wrong passwords from one source, not
+                                       allow-listed; stuffing-sources: the same from many sources (X-Forwarded-For);
+                                       targeted: many sources on one account while its owner signs in every second;
+                                       fastpath: the hot account with the source checks off (allow-listed) and on;
                                        faults: Lockout under steady logins while Redis, Kafka, PostgreSQL, the writer and
                                        the API fail in turn: 503s, recovery, locks lost or duplicated)
+          --policy account|smart|both  Lockout's policy mode(s), one after the other (default both); Smart mode runs
+                                       only the source scenarios (stuffing, stuffing-sources, targeted; fastpath is
+                                       Account mode's hot account)
+          --stuffing-sources N --targeted-sources N   sources of the many-source stuffing and the targeted attack
           --duration S  --warmup S     timed runs (hot, mixed): measured seconds after warm-up seconds
           --clients 1,10,100,1000      hot-account client counts
           --generator wrk|builtin      what drives the ceiling and hot runs (default: wrk when on PATH); the others always

@@ -50,7 +50,19 @@ internal static class BenchmarkRunner
             }
 
             AnsiConsole.Write(new Rule(Markup.Escape($"Hashing: {hash.Label}")).LeftJustified());
-            var (results, faults) = await RunHashSettingAsync(options, hash, cancellationToken);
+            var results = new List<ScenarioResult>();
+            FaultReport? faults = null;
+            foreach (var mode in options.Hold ? [options.Policies[0]] : options.Policies)
+            {
+                var scenarios = options.ScenariosFor(hash, mode);
+                if (scenarios.Count > 0 || options.Hold)
+                {
+                    var (modeResults, modeFaults) = await RunHashSettingAsync(options, hash, mode, scenarios, cancellationToken);
+                    results.AddRange(modeResults);
+                    faults ??= modeFaults;
+                }
+            }
+
             if (options.Hold)
             {
                 return 0;
@@ -80,13 +92,16 @@ internal static class BenchmarkRunner
         return 0;
     }
 
+    /// <param name="mode">Lockout's policy mode for this pass; in Smart mode only Lockout runs the scenarios.</param>
     /// <returns>The scenarios' results, and the fault scenario's report when it ran.</returns>
-    private static async Task<(List<ScenarioResult> Results, FaultReport? Faults)> RunHashSettingAsync(BenchmarkOptions options, HashSetting hash, CancellationToken cancellationToken)
+    private static async Task<(List<ScenarioResult> Results, FaultReport? Faults)> RunHashSettingAsync(
+        BenchmarkOptions options, HashSetting hash, LockoutPolicyMode mode, IReadOnlyList<string> scenarios, CancellationToken cancellationToken)
     {
-        var logPath = Path.Combine(options.OutputDirectory, $"{hash.Name}-apphost.log");
+        var logPath = Path.Combine(options.OutputDirectory, mode == LockoutPolicyMode.Account ? $"{hash.Name}-apphost.log" : $"{hash.Name}-smart-apphost.log");
+        AnsiConsole.MarkupLine($"[bold]Lockout in {mode} mode[/]");
         var lockout = await AnsiConsole.Status().StartAsync(
-            "Starting Lockout (AppHost, local mode: redis-server, PostgreSQL, mock Kafka, writer, API)…",
-            _ => LockoutSystem.StartAsync(hash.IterationCount, logPath, options.CatchUpTimeout, options.PerfMap, options.ApiEnvironment, options.WriterEnvironment, cancellationToken));
+            $"Starting Lockout in {mode} mode (AppHost, local mode: redis-server, PostgreSQL, mock Kafka, writer, API)…",
+            _ => LockoutSystem.StartAsync(mode, hash.IterationCount, logPath, options.CatchUpTimeout, options.PerfMap, options.ApiEnvironment, options.WriterEnvironment, cancellationToken));
         await using (lockout)
         {
             var identity = await IdentitySystem.StartAsync(lockout.DatabaseConnectionString, hash.IterationCount, options.PerfMap, cancellationToken);
@@ -107,7 +122,7 @@ internal static class BenchmarkRunner
                 var passwords = BenchmarkSession.PasswordsFor(hash);
                 var results = new List<ScenarioResult>();
                 FaultReport? faults = null;
-                foreach (var scenario in options.ScenariosFor(hash))
+                foreach (var scenario in scenarios)
                 {
                     if (scenario == "memory")
                     {
@@ -129,7 +144,9 @@ internal static class BenchmarkRunner
 
                     foreach (var spec in ScenarioCatalog.Create(scenario, options, passwords))
                     {
-                        foreach (var system in session.SystemsFor(scenario))
+                        // In Smart mode only Lockout runs: Identity and the baseline ran in the Account-mode pass.
+                        foreach (var system in session.SystemsFor(scenario).Where(system =>
+                            (mode == LockoutPolicyMode.Account || system is LockoutSystem) && (spec.SystemFilter?.Invoke(system) ?? true)))
                         {
                             results.Add(await session.MeasureAsync(system, spec, cancellationToken));
                         }

@@ -9,12 +9,13 @@ internal sealed class ConnectionTally
     public long Ok;
     public long Unauthorized;
     public long Locked;
+    public long Throttled;
     public long OtherStatus;
     public long Errors;
     public long Measured;
     public long LastCompletedTimestamp;
 
-    public long Completed => Volatile.Read(ref Ok) + Volatile.Read(ref Unauthorized) + Volatile.Read(ref Locked) + Volatile.Read(ref OtherStatus);
+    public long Completed => Volatile.Read(ref Ok) + Volatile.Read(ref Unauthorized) + Volatile.Read(ref Locked) + Volatile.Read(ref Throttled) + Volatile.Read(ref OtherStatus);
 }
 
 /// <summary>
@@ -60,6 +61,9 @@ internal sealed class LoadRecorder(int trackedAccounts)
             case 423:
                 tally.Locked++;
                 break;
+            case 429:
+                tally.Throttled++;
+                break;
             default:
                 tally.OtherStatus++;
                 break;
@@ -92,7 +96,10 @@ internal sealed class LoadRecorder(int trackedAccounts)
             MeasuredDuration: Stopwatch.GetElapsedTime(measuredFrom, Math.Max(lastCompleted, measuredFrom)),
             Latency: LatencySummary.From(_latency),
             VerifiedAnswersByAccount: _verifiedAnswers,
-            CompletedAtUtc: DateTime.UtcNow - Stopwatch.GetElapsedTime(lastCompleted));
+            CompletedAtUtc: DateTime.UtcNow - Stopwatch.GetElapsedTime(lastCompleted))
+        {
+            Throttled = tallies.Sum(t => t.Throttled),
+        };
     }
 
     private void CountVerifiedAnswer(int account)
@@ -134,6 +141,15 @@ internal sealed record LoadOutcome(
     /// <summary>Which generator drove the run (<see cref="LoadGenerator"/>).</summary>
     public string Generator { get; init; } = LoadGenerator.Builtin;
 
+    /// <summary>Answers 429: the source is throttled (Lockout's source throttle; the built-in generator only).</summary>
+    public long Throttled { get; init; }
+
+    /// <summary>What a scenario's own load saw beyond the counts (the targeted attack's owner), for the run's notes.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>What a scenario's own load found wrong, for the run's problems.</summary>
+    public IReadOnlyList<string> Problems { get; init; } = [];
+
     /// <summary>
     /// wrk only: answers of 400 and above (401, 423 or anything else), which wrk on its fast path counts as one figure,
     /// warm-up included; until the system's own records split them, they are in none of the status counts.
@@ -143,7 +159,7 @@ internal sealed record LoadOutcome(
     /// <summary>wrk only: of <see cref="UnsplitRefusals"/>, those in the measured run.</summary>
     public long MeasuredRefusals { get; init; }
 
-    public long Answered => Ok + Unauthorized + Locked + OtherStatus + UnsplitRefusals;
+    public long Answered => Ok + Unauthorized + Locked + Throttled + OtherStatus + UnsplitRefusals;
 
     public double RequestsPerSecond => MeasuredDuration > TimeSpan.Zero ? Measured / MeasuredDuration.TotalSeconds : 0;
 }

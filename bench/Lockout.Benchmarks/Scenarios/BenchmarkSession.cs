@@ -62,6 +62,11 @@ internal sealed class BenchmarkSession(
         var window = Stopwatch.StartNew();
 
         var load = spec.CreateLoad(system.LoginEndpoint);
+        if (load is TargetedAttackRun targeted)
+        {
+            // Smart mode's promise: the attacked account's owner still signs in from a source it knows.
+            targeted.OwnerMustSignIn = system is LockoutSystem { Mode: LockoutPolicyMode.Smart };
+        }
         var atWindow = default(VerificationCount);
         if (load is WrkRun wrk)
         {
@@ -88,7 +93,7 @@ internal sealed class BenchmarkSession(
 
         var audit = await AnsiConsole.Status().StartAsync(
             Markup.Escape($"{label}: waiting for the locks to be committed"),
-            _ => system.AuditAsync(spec.Accounts, outcome, spec.ExpectedLocks, cancellationToken));
+            _ => system.AuditAsync(spec.Accounts, outcome, spec.ExpectedLocks, cancellationToken, spec.Sources));
         var activeSeconds = window.Elapsed.TotalSeconds;
         var usage = await monitor.StopAsync();
 
@@ -97,10 +102,12 @@ internal sealed class BenchmarkSession(
         var database = system.DatabaseName is { } name ? after[name] - before.GetValueOrDefault(name) : default;
         var redisCommands = system.UsesRedis ? await redis.SnapshotAsync() - redisBefore : RedisCommandCounts.None;
 
+        problems.AddRange(outcome.Problems);
         problems.AddRange(audit.Problems);
+        notes.AddRange(outcome.Notes);
         notes.AddRange(audit.Notes);
         // Warm-up included: the database's and Redis's counts cover the whole run, so they are divided by every answer.
-        var answers = outcome.Ok + outcome.Unauthorized + outcome.Locked + outcome.OtherStatus;
+        var answers = outcome.Ok + outcome.Unauthorized + outcome.Locked + outcome.Throttled + outcome.OtherStatus;
         if (system.DatabaseName is not null && answers > 0)
         {
             notes.Add(string.Create(CultureInfo.InvariantCulture, $"DB transactions per answer (each autocommit statement, and Npgsql's connection reset, is one): {(double)database.Transactions / answers:0.00}"));
@@ -279,7 +286,8 @@ internal sealed class BenchmarkSession(
             OutsideCores: usage.OutsideCores,
             Problems: problems,
             Notes: notes,
-            Generator: outcome.Generator);
+            Generator: outcome.Generator,
+            Throttled: outcome.Throttled);
 
     public static PasswordSet PasswordsFor(HashSetting hash)
     {

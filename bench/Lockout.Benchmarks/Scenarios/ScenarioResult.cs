@@ -4,6 +4,7 @@ namespace Lockout.Benchmarks.Scenarios;
 
 /// <summary>One system's numbers for one scenario run.</summary>
 /// <param name="Generator">What drove the load: builtin, wrk, or none (<see cref="Load.LoadGenerator"/>); results written before it was recorded were all builtin.</param>
+/// <param name="Throttled">Answers 429 (Lockout's source throttle); 0 in results written before it was recorded.</param>
 /// <param name="RedisCommandsPerSecond">Commands Lockout's Redis served during the run, for the systems that use it (0 for the others, and in results written before it was recorded).</param>
 internal sealed record ScenarioResult(
     string Hashing,
@@ -37,12 +38,13 @@ internal sealed record ScenarioResult(
     IReadOnlyList<string> Problems,
     IReadOnlyList<string> Notes,
     string Generator = Load.LoadGenerator.Builtin,
-    double RedisCommandsPerSecond = 0)
+    double RedisCommandsPerSecond = 0,
+    long Throttled = 0)
 {
     /// <summary>The system's own processes: Lockout's API, writer and Redis; Identity's, the baseline's or the ceiling's one process.</summary>
     public IEnumerable<RoleUsage> ServiceUsage => Resources.Where(usage => System switch
     {
-        "Lockout" => usage.Role is "api" or "writer" or "redis",
+        "Lockout" or Systems.LockoutSystem.SmartName => usage.Role is "api" or "writer" or "redis",
         "Identity" => usage.Role == "identity",
         "Baseline" => usage.Role == "baseline",
         _ => usage.Role == "ceiling",

@@ -65,7 +65,7 @@ internal sealed class BaselineSystem : ILoginSystem, IAsyncDisposable
     public async Task BeginRunAsync(CancellationToken cancellationToken) =>
         (await _stats.PostAsync(new Uri("/stats/reset", UriKind.Relative), null, cancellationToken)).EnsureSuccessStatusCode();
 
-    public async Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int expectedLocks, CancellationToken cancellationToken)
+    public async Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int? expectedLocks, CancellationToken cancellationToken, IReadOnlyList<string>? sources = null)
     {
         var stats = await _stats.GetFromJsonAsync<BaselineStatsResponse>(new Uri("/stats", UriKind.Relative), cancellationToken)
             ?? throw new InvalidOperationException("The baseline returned no stats.");

@@ -39,7 +39,7 @@ internal sealed class CeilingSystem : ILoginSystem, IAsyncDisposable
 
     public Task BeginRunAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int expectedLocks, CancellationToken cancellationToken) =>
+    public Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int? expectedLocks, CancellationToken cancellationToken, IReadOnlyList<string>? sources = null) =>
         Task.FromResult(new RunAudit(0, 0, 0, 0, 0, TimeSpan.Zero, null, null, [], []));
 
     public Task<VerificationCount> CountVerificationsAsync(AccountSet accounts, CancellationToken cancellationToken) => Task.FromResult(default(VerificationCount));

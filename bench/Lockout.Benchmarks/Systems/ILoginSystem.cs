@@ -30,7 +30,9 @@ internal interface ILoginSystem
     /// Once a run's load has ended: waits until <paramref name="expectedLocks"/> locks are committed (or a timeout),
     /// then reports what the system did to <paramref name="accounts"/>.
     /// </summary>
-    Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int expectedLocks, CancellationToken cancellationToken);
+    /// <param name="expectedLocks">Null when the policy decides how many (a source throttle, Smart mode): wait until its decisions are recorded.</param>
+    /// <param name="sources">The addresses the run claimed through <c>X-Forwarded-For</c>, for the source decisions; null when none.</param>
+    Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int? expectedLocks, CancellationToken cancellationToken, IReadOnlyList<string>? sources = null);
 
     /// <summary>
     /// From the system's own records, so far in this run: the passwords it verified for the run's one account under

@@ -79,7 +79,7 @@ internal sealed class IdentitySystem : ILoginSystem, IAsyncDisposable
     public async Task BeginRunAsync(CancellationToken cancellationToken) =>
         (await _http.PostAsync(new Uri("/stats/reset", UriKind.Relative), null, cancellationToken)).EnsureSuccessStatusCode();
 
-    public async Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int expectedLocks, CancellationToken cancellationToken)
+    public async Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int? expectedLocks, CancellationToken cancellationToken, IReadOnlyList<string>? sources = null)
     {
         var stats = await ReadStatsAsync(accounts, cancellationToken);
         await using var command = _database.CreateCommand(AuditAccounts);

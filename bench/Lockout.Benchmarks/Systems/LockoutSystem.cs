@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
@@ -21,6 +22,9 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
     public const string DatabaseResource = "lockoutdb";
     public const int GuessBudget = 5;
 
+    /// <summary>Smart mode's default account-wide cap: wrong passwords verified per hour across unfamiliar sources.</summary>
+    public const int SmartAccountCap = 100;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
@@ -30,9 +34,10 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
     private readonly HttpClient _admin;
     private readonly TimeSpan _catchUpTimeout;
 
-    private LockoutSystem(DistributedApplication app, string connectionString, string redisConnectionString, IPEndPoint api, string adminApiKey, TimeSpan catchUpTimeout)
+    private LockoutSystem(DistributedApplication app, LockoutPolicyMode mode, string connectionString, string redisConnectionString, IPEndPoint api, string adminApiKey, TimeSpan catchUpTimeout)
     {
         _app = app;
+        Mode = mode;
         RedisConnectionString = redisConnectionString;
         DatabaseConnectionString = connectionString;
         _database = NpgsqlDataSource.Create(connectionString);
@@ -44,7 +49,12 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
         Processes = LockoutProcesses.Find();
     }
 
-    public string Name => "Lockout";
+    /// <summary>"Lockout" in Account mode (the default, as every earlier run), "Lockout Smart" in Smart mode.</summary>
+    public string Name => Mode == LockoutPolicyMode.Smart ? SmartName : "Lockout";
+
+    public const string SmartName = "Lockout Smart";
+
+    public LockoutPolicyMode Mode { get; }
 
     public IPEndPoint LoginEndpoint { get; }
 
@@ -65,7 +75,9 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
     /// <param name="perfMap">Have the services write perf maps (<c>DOTNET_PerfMapEnabled</c>), so <c>perf</c> can name their JIT-compiled code.</param>
     /// <param name="apiEnvironment">Extra environment for the API (settings under trial).</param>
     /// <param name="writerEnvironment">Extra environment for the writer.</param>
+    /// <param name="mode">The API's <c>Lockout:Policy:Mode</c>.</param>
     public static async Task<LockoutSystem> StartAsync(
+        LockoutPolicyMode mode,
         int iterationCount,
         string logPath,
         TimeSpan catchUpTimeout,
@@ -89,9 +101,15 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
         var apiPort = FreeLoopbackPort();
         var api = builder.CreateResourceBuilder<ProjectResource>("api")
             .WithEnvironment("Lockout__PasswordHasher__IterationCount", iterationCount.ToString(CultureInfo.InvariantCulture))
-            // The load generator is one client on loopback. These scenarios measure the account budget against the other
-            // systems, which throttle no source: the generator is on the source throttle's allow-list.
+            .WithEnvironment("Lockout__Policy__Mode", mode.ToString())
+            // The load generator is one client on loopback. The account-budget scenarios measure the account budget
+            // against the other systems, which throttle no source: loopback is on the source throttle's allow-list.
             .WithEnvironment("Lockout__Clients__Throttle__AllowList__0", "127.0.0.0/8")
+            // The source scenarios act as many clients through X-Forwarded-For from documentation ranges, none of them
+            // allow-listed: the API believes the header from loopback, as a deployment believes its proxy (Production
+            // does not trust loopback by itself).
+            .WithEnvironment("Lockout__Clients__TrustedProxies__0", "127.0.0.0/8")
+            .WithEnvironment("Lockout__Clients__TrustedProxies__1", "::1/128")
             .WithEndpoint("http", endpoint =>
             {
                 endpoint.Port = apiPort;
@@ -142,7 +160,7 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
                 ?? throw new InvalidOperationException("The lockoutdb resource has no connection string.");
             var redisConnectionString = await app.GetConnectionStringAsync("redis", timeout.Token)
                 ?? throw new InvalidOperationException("The redis resource has no connection string.");
-            return new LockoutSystem(app, connectionString, redisConnectionString, new IPEndPoint(IPAddress.Loopback, apiPort), adminApiKey, catchUpTimeout);
+            return new LockoutSystem(app, mode, connectionString, redisConnectionString, new IPEndPoint(IPAddress.Loopback, apiPort), adminApiKey, catchUpTimeout);
         }
         catch
         {
@@ -155,10 +173,16 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
 
     public Task BeginRunAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int expectedLocks, CancellationToken cancellationToken)
+    public async Task<RunAudit> AuditAsync(AccountSet accounts, LoadOutcome outcome, int? expectedLocks, CancellationToken cancellationToken, IReadOnlyList<string>? sources = null)
     {
         var prefix = accounts.NormalizedPrefix + "%";
         var deadline = DateTime.UtcNow + _catchUpTimeout;
+        var sourceNames = (sources ?? []).Select(address => Events.ClientSource.Of(IPAddress.Parse(address))).ToList();
+        if (expectedLocks is null)
+        {
+            await WaitUntilDecisionsSettleAsync(prefix, sourceNames, deadline, cancellationToken);
+        }
+
         while (await _tables.CountLockEventsAsync(prefix, cancellationToken) < expectedLocks && DateTime.UtcNow < deadline)
         {
             await Task.Delay(PollInterval, cancellationToken);
@@ -166,9 +190,15 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
 
         var events = await _tables.ReadLockEventsAsync(prefix, cancellationToken);
         var lockedRows = await _tables.CountLockedUsersAsync(prefix, cancellationToken);
+        var decisions = await _tables.CountSourceDecisionsAsync(prefix, sourceNames, cancellationToken);
 
         List<string> problems = [];
         List<string> notes = [];
+        if (sources is not null || decisions.Blocks > 0)
+        {
+            notes.Add($"accounts locked {lockedRows:N0}; source blocks on accounts (SOURCE_BLOCKED) {decisions.Blocks:N0}; sources throttled (SOURCE_THROTTLED) {decisions.ThrottledSources:N0} of {sourceNames.Count:N0}; answered 429 {outcome.Throttled:N0}");
+        }
+
         if (events.Count < expectedLocks)
         {
             problems.Add($"{expectedLocks - events.Count} of {expectedLocks} lock events missing from LOCKOUT_EVENTS after {_catchUpTimeout.TotalSeconds:0} s.");
@@ -184,11 +214,26 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
             problems.Add($"USERS has {lockedRows} LOCKED rows for {events.Accounts} accounts with a LOCKED event.");
         }
 
-        // Every verified password is answered 200 or 401, except the failure that locks (423): one per lock event.
+        // Every verified password is answered 200 or 401, except the failure that locks (423): one per lock event, and in
+        // Smart mode the failure that blocks its source for the account (one per SOURCE_BLOCKED event).
         // wrk counts 401 and 423 as one figure, so its 401s are Redis's count (CountVerificationsAsync): the comparison
         // below then checks Redis's lock against the LOCKED event in PostgreSQL rather than the answers against Redis.
-        var maxPerAccount = outcome.VerifiedAnswersByAccount.DefaultIfEmpty(0).Max() + (events.Accounts > 0 ? 1 : 0);
-        if (accounts.Count == 1 && events.Accounts == 1)
+        var maxPerAccount = outcome.VerifiedAnswersByAccount.DefaultIfEmpty(0).Max() + (events.Accounts > 0 || decisions.Blocks > 0 ? 1 : 0);
+        var verifications = outcome.Ok + outcome.Unauthorized + events.Accounts + decisions.Blocks;
+        if (accounts.Count == 1 && Mode == LockoutPolicyMode.Smart)
+        {
+            // Many sources on one account: a failure can block its source and lock the account at once, so the answers
+            // cannot say how many were verified. Redis's count of the account's failures (all sources, the cap's window) can.
+            var failedAttempts = await ReadRedisFailedAttemptsAsync(accounts.Username(0), cancellationToken);
+            notes.Add($"Redis failedAttempts {failedAttempts} (Smart mode: wrong passwords verified for the account, every source)");
+            verifications = outcome.Ok + failedAttempts;
+            maxPerAccount = failedAttempts;
+            if (failedAttempts > SmartAccountCap)
+            {
+                problems.Add($"Lockout verified {failedAttempts} wrong passwords for one account; the account-wide cap is {SmartAccountCap}.");
+            }
+        }
+        else if (accounts.Count == 1 && events.Accounts == 1)
         {
             var failedAttempts = await ReadRedisFailedAttemptsAsync(accounts.Username(0), cancellationToken);
             notes.Add(outcome.Generator == LoadGenerator.Wrk
@@ -201,15 +246,16 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
         }
 
         // Runs that lock accounts attack them with wrong passwords only; ordinary traffic (mixed) spends no budget.
-        if (expectedLocks > 0 && maxPerAccount > GuessBudget)
+        // In Smart mode the budget is per source, so many sources on one account are held to the cap instead (above).
+        if ((expectedLocks is null or > 0) && maxPerAccount > GuessBudget && !(accounts.Count == 1 && Mode == LockoutPolicyMode.Smart))
         {
             problems.Add($"Lockout verified {maxPerAccount} passwords for one account; the budget is {GuessBudget}.");
         }
 
         var lastRecorded = events.LastRecordedAt ?? outcome.CompletedAtUtc;
         return new RunAudit(
-            Verifications: outcome.Ok + outcome.Unauthorized + events.Accounts,
-            MaxVerificationsPerAccount: expectedLocks > 0 ? maxPerAccount : 0,
+            Verifications: verifications,
+            MaxVerificationsPerAccount: expectedLocks is null or > 0 ? maxPerAccount : 0,
             LockedAccounts: lockedRows,
             LockRows: events.Count,
             PeakLocksPerSecond: events.PeakPerSecond,
@@ -223,6 +269,27 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
 
     /// <summary>Breaks and restores Redis, the broker, PostgreSQL, the writer and the API (the fault scenario).</summary>
     public LockoutFaultInjector Faults => new(_app, RedisConnectionString, DatabaseConnectionString, LoginEndpoint);
+
+    /// <summary>
+    /// For a run whose locks the policy decides (none known in advance): waits until the writer has recorded every
+    /// decision, i.e. the run's LOCKED, SOURCE_BLOCKED and SOURCE_THROTTLED rows stop growing for a second.
+    /// </summary>
+    private async Task WaitUntilDecisionsSettleAsync(string prefix, IReadOnlyList<string> sources, DateTime deadline, CancellationToken cancellationToken)
+    {
+        var last = -1L;
+        while (DateTime.UtcNow < deadline)
+        {
+            var decisions = await _tables.CountSourceDecisionsAsync(prefix, sources, cancellationToken);
+            var count = await _tables.CountLockEventsAsync(prefix, cancellationToken) + decisions.Blocks + decisions.ThrottledSources;
+            if (count == last)
+            {
+                return;
+            }
+
+            last = count;
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
+    }
 
     /// <summary>
     /// Stops the writer process where it stands (SIGSTOP) until the returned handle is disposed (SIGCONT): lock events
@@ -247,7 +314,9 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
         for (var i = 0; i < accounts.Count; i++)
         {
             var status = await ReadRedisStateAsync(accounts.Username(i), cancellationToken);
-            count = new(count.Verified + status.FailedAttempts, count.AnsweredUnauthorized + status.FailedAttempts - (status.Locked ? 1 : 0));
+            // The failure that locks the account, or (Smart mode) blocks its source for it, is answered 423.
+            var refusedAtDecision = status.Locked ? 1 : Mode == LockoutPolicyMode.Smart ? await CountSourceBlocksAsync(accounts.Username(i), cancellationToken) : 0;
+            count = new(count.Verified + status.FailedAttempts, count.AnsweredUnauthorized + status.FailedAttempts - refusedAtDecision);
         }
 
         return count;
@@ -269,6 +338,9 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
     public async Task<bool> IsLockedInRedisAsync(string username, CancellationToken cancellationToken) =>
         (await ReadRedisStateAsync(username, cancellationToken)).Locked;
 
+    private async Task<int> CountSourceBlocksAsync(string username, CancellationToken cancellationToken) =>
+        (await _admin.GetFromJsonAsync<JsonElement>(new Uri($"/admin/users/{Uri.EscapeDataString(username)}/sources", UriKind.Relative), cancellationToken)).GetArrayLength();
+
     private async Task<AdminLockoutStatus> ReadRedisStateAsync(string username, CancellationToken cancellationToken) =>
         await _admin.GetFromJsonAsync<AdminLockoutStatus>(new Uri($"/admin/users/{Uri.EscapeDataString(username)}/lockout", UriKind.Relative), cancellationToken)
             ?? throw new InvalidOperationException($"The admin API returned no lockout status for {username}.");
@@ -281,4 +353,14 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
     }
 
     private sealed record AdminLockoutStatus(int FailedAttempts, bool Locked, string? DbLockStatus);
+}
+
+/// <summary>Lockout's <c>Lockout:Policy:Mode</c>, as the benchmark starts it.</summary>
+internal enum LockoutPolicyMode
+{
+    /// <summary>The seed's rule: five wrong passwords from anyone lock the account.</summary>
+    Account,
+
+    /// <summary>Failures count per source; an account-wide cap over unfamiliar sources.</summary>
+    Smart,
 }

@@ -69,6 +69,23 @@ internal sealed class LockoutTables(NpgsqlDataSource database)
             reader.GetInt64(6));
     }
 
+    /// <summary>
+    /// Smart mode's and the source throttle's decisions: SOURCE_BLOCKED events on the accounts (a source refused for one
+    /// account), and the distinct sources among <paramref name="sources"/> with a SOURCE_THROTTLED event.
+    /// </summary>
+    public async Task<SourceDecisions> CountSourceDecisionsAsync(string prefix, IReadOnlyList<string> sources, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand("""
+            SELECT (SELECT COUNT(*) FROM LOCKOUT_EVENTS WHERE EVENT_TYPE = 'SOURCE_BLOCKED' AND USERNAME LIKE @Prefix),
+                   (SELECT COUNT(DISTINCT SOURCE_ADDRESS) FROM LOCKOUT_EVENTS WHERE EVENT_TYPE = 'SOURCE_THROTTLED' AND SOURCE_ADDRESS = ANY(@Sources))
+            """);
+        command.Parameters.AddWithValue("Prefix", prefix);
+        command.Parameters.AddWithValue("Sources", sources.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new SourceDecisions(reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     public async Task<long> CountLockedUsersAsync(string prefix, CancellationToken cancellationToken)
     {
         await using var command = database.CreateCommand("SELECT COUNT(*) FROM USERS WHERE NORMALIZED_USERNAME LIKE @Prefix AND LOCK_STATUS = 'LOCKED'");
@@ -76,6 +93,10 @@ internal sealed class LockoutTables(NpgsqlDataSource database)
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 }
+
+/// <param name="Blocks">SOURCE_BLOCKED events: a source refused for one account (Smart mode).</param>
+/// <param name="ThrottledSources">Sources throttled across accounts (SOURCE_THROTTLED).</param>
+internal readonly record struct SourceDecisions(long Blocks, long ThrottledSources);
 
 /// <summary>The LOCKED events of a set of accounts.</summary>
 /// <param name="Accounts">Distinct accounts with a LOCKED event.</param>

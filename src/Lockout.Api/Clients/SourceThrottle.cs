@@ -57,6 +57,14 @@ public sealed class SourceThrottle(
     public async Task<bool> SettleAsync(SourceReservation reservation, bool failed, string? traceParent)
     {
         var keys = keyspace.Source(reservation.Source);
+        if (!failed)
+        {
+            // A right password counts nothing against its source: the lease is all there is to give back (what the
+            // settle script would do), sent without waiting for the answer. If it is lost, the lease runs out by itself.
+            _ = Database.SortedSetRemoveAsync(keys.Leases, reservation.LeaseId, CommandFlags.FireAndForget);
+            return false;
+        }
+
         var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(
             SettleScript,
             [keys.Failures, keys.Leases, keys.Outbox],

@@ -94,6 +94,8 @@ public sealed class GuessBudget(
         }
 
         var familiar = _smart && (int)result[6] == 1;
+        // Account mode: reserved on an account with no failures and no other attempt in flight (see RecordSuccessAsync).
+        var clean = !_smart && status == 0 && (int)result[1] == 0 && (int)result[5] == 0;
         var reservationStatus = status switch
         {
             0 => ReservationStatus.Reserved,
@@ -112,7 +114,10 @@ public sealed class GuessBudget(
             (long)result[4],
             source,
             familiar,
-            _smart && (long)result[5] > 0 ? TimeSpan.FromMilliseconds((long)result[5]) : null);
+            _smart && (long)result[5] > 0 ? TimeSpan.FromMilliseconds((long)result[5]) : null)
+        {
+            Clean = clean,
+        };
     }
 
     /// <summary>
@@ -154,9 +159,25 @@ public sealed class GuessBudget(
     }
 
     /// <summary>Settles a right password: forgets the failures (Smart mode: the source's, and it becomes familiar); false when locked.</summary>
+    /// <remarks>
+    /// The fast path, for an honest login to a clean account (<see cref="Reservation.Clean"/>): the lease is given back
+    /// with a plain <c>ZREM</c>, sent without waiting for its answer, instead of a second script. Nothing the script
+    /// would do is left undone: there were no failures to forget when the attempt was reserved, and the account cannot
+    /// have been locked since, because a lock needs the whole budget of failures and this attempt holds one slot of it
+    /// until the <c>ZREM</c> (a database lock is refused before verifying, when the row is read). A failure that another
+    /// request reserved after this one and recorded before it stays counted: the sign-in took effect when it reserved.
+    /// The <c>ZREM</c> goes out on the multiplexer's connection ahead of anything this instance sends Redis later; if it
+    /// is lost with the connection, the lease runs out by itself, as for a request that dies before it settles.
+    /// </remarks>
     public async Task<bool> RecordSuccessAsync(Reservation reservation)
     {
         var keys = keyspace.Account(reservation.NormalizedUsername);
+        if (reservation.Clean)
+        {
+            _ = Database.SortedSetRemoveAsync(keys.Leases, reservation.LeaseId, CommandFlags.FireAndForget);
+            return true;
+        }
+
         var result = (RedisValue[]?)await (_smart
             ? Database.ScriptEvaluateAsync(SmartRecordSuccessScript, keys.Smart,
             [
@@ -293,7 +314,14 @@ public sealed record Reservation(
     long PendingVersion = 0,
     string Source = "",
     bool Familiar = false,
-    TimeSpan? RetryAfter = null);
+    TimeSpan? RetryAfter = null)
+{
+    /// <summary>
+    /// Account mode: reserved on an account with no failures in the window and no other attempt in flight, so a right
+    /// password settles with the lease alone (<see cref="GuessBudget.RecordSuccessAsync"/>).
+    /// </summary>
+    public bool Clean { get; init; }
+}
 
 public enum FailureStatus
 {

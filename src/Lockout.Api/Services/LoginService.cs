@@ -60,6 +60,10 @@ public sealed partial class LoginService(
             return Refused(reservation, normalizedUsername, refusalScope);
         }
 
+        // The user's row is read while the source's slot is reserved: two round trips at once. The read is wasted only
+        // when the source turns out to be throttled.
+        var userRead = users.FindForLoginAsync(normalizedUsername, cancellationToken);
+
         // A verification is about to happen: it takes a slot of the source's budget too, or none happens.
         SourceReservation? sourceReservation = null;
         if (!client.AllowListed)
@@ -70,6 +74,7 @@ public sealed partial class LoginService(
             }
             catch
             {
+                Abandon(userRead);
                 await budget.ReleaseAsync(reservation);
                 throw;
             }
@@ -77,6 +82,7 @@ public sealed partial class LoginService(
             sourceMemory.RememberFailures(client.Source, sourceReservation.Failures, sources.MaxFailures);
             if (sourceReservation.Throttled)
             {
+                Abandon(userRead);
                 await budget.ReleaseAsync(reservation);
                 return Throttled(client.Source, sourceReservation.RetryAfter!.Value);
             }
@@ -85,7 +91,7 @@ public sealed partial class LoginService(
         UserAccount? user;
         try
         {
-            user = await users.FindForLoginAsync(normalizedUsername, cancellationToken);
+            user = await userRead;
         }
         catch
         {
@@ -187,6 +193,10 @@ public sealed partial class LoginService(
             await sources.ReleaseAsync(reservation);
         }
     }
+
+    /// <summary>A read whose answer is no longer wanted: its failure, if it fails, is observed rather than left unobserved.</summary>
+    private static void Abandon(Task read) =>
+        read.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     private LoginResult Answer(LoginOutcome outcome, DateTimeOffset? retryAt = null)
     {

@@ -103,6 +103,28 @@ public sealed class LoginContractTests(PipelineFixture pipeline) : IClassFixture
     }
 
     [Fact]
+    public async Task Right_passwords_on_a_clean_account_give_their_slots_back_so_the_whole_budget_remains()
+    {
+        var username = TestEnvironment.NewUsername("clean");
+        await pipeline.Api.CreateUserAsync(username, Password);
+
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            Assert.Equal((HttpStatusCode.OK, "success"), await LoginAsync(username, Password));
+        }
+
+        for (var attempt = 1; attempt <= 4; attempt++)
+        {
+            Assert.Equal((HttpStatusCode.Unauthorized, "invalid_credentials"), await LoginAsync(username, "wrong"));
+        }
+
+        Assert.Equal((HttpStatusCode.Locked, "locked"), await LoginAsync(username, "wrong"));
+        using var admin = pipeline.Api.CreateAdminClient();
+        var state = await admin.GetFromJsonAsync<JsonElement>($"/admin/users/{username}/lockout");
+        Assert.Equal((5, true), (state.GetProperty("failedAttempts").GetInt32(), state.GetProperty("locked").GetBoolean()));
+    }
+
+    [Fact]
     public async Task An_unknown_username_gets_the_same_answers_and_budget_as_a_known_one()
     {
         var known = TestEnvironment.NewUsername("known");

@@ -102,4 +102,29 @@ public sealed class SourceThrottleTests(ThrottlePipelineFixture pipeline) : ICla
         var lift = state.GetProperty("events")[1];
         Assert.Equal(("THROTTLE_LIFTED", "admin"), (lift.GetProperty("type").GetString(), lift.GetProperty("operator").GetString()));
     }
+
+    [Fact]
+    public async Task A_right_password_gives_its_sources_slot_back_so_the_source_still_verifies_exactly_its_limit()
+    {
+        const string source = "203.0.113.14";
+        var username = TestEnvironment.NewUsername("honest");
+        await pipeline.Api.CreateUserAsync(username, ClientPipelineFixture.Password);
+        for (var i = 0; i < Limit - 1; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await pipeline.LoginAsync(TestEnvironment.NewUsername("typo"), "wrong", source)).Status);
+        }
+
+        var signIns = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            signIns.Add((await pipeline.LoginAsync(username, ClientPipelineFixture.Password, source)).Status);
+        }
+
+        var last = await pipeline.LoginAsync(TestEnvironment.NewUsername("typo"), "wrong", source);
+        var after = await pipeline.LoginAsync(TestEnvironment.NewUsername("typo"), "wrong", source);
+
+        Assert.All(signIns, status => Assert.Equal(HttpStatusCode.OK, status));
+        Assert.Equal(HttpStatusCode.Unauthorized, last.Status);
+        Assert.Equal(HttpStatusCode.TooManyRequests, after.Status);
+    }
 }

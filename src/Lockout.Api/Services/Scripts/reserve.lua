@@ -2,7 +2,7 @@
 -- locked, its budget is spoken for, or the event this attempt might cause would not fit in the outbox.
 -- ARGV after the common five: max_failed_attempts, failure_window_ms, lease_ms, lease_id, outbox_capacity
 -- Returns { status (0 reserved, 1 locked, 2 budget exhausted, 3 outbox full), failures, version,
---           locked_until_ms (0 = until unlocked), pending_version (0 = none) }
+--           locked_until_ms (0 = until unlocked), pending_version (0 = none), in_flight (other attempts, when reserved) }
 local acct = account(KEYS, ARGV)
 local max = tonumber(ARGV[6])
 local lock = current_lock(acct, false)
@@ -29,4 +29,4 @@ end
 
 redis.call('ZADD', acct.leases, acct.now + tonumber(ARGV[8]), ARGV[9])
 redis.call('PEXPIRE', acct.leases, tonumber(ARGV[8]))
-return { 0, failures, version, 0, pending }
+return { 0, failures, version, 0, pending, in_flight }
