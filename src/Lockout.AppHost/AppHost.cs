@@ -1,11 +1,14 @@
+using Lockout.AppHost;
 using Lockout.AppHost.Infrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
+ServiceScale scale;
 LockoutInfrastructure infrastructure;
 try
 {
-    infrastructure = builder.AddLockoutInfrastructure();
+    scale = ServiceScale.Read(builder.Configuration);
+    infrastructure = builder.AddLockoutInfrastructure(scale.RedisShards);
 }
 catch (InfrastructureUnavailableException exception)
 {
@@ -20,21 +23,8 @@ var adminApiKey = builder.AddParameter("admin-api-key", new GenerateParameterDef
 // Smart mode keeps a keyed hash of an account's recent wrong passwords; this is the key.
 var passwordTagKey = builder.AddParameter("password-tag-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
-var writer = builder.AddProject<Projects.Lockout_Writer>("writer")
-    .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
-    .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
-    .WithHttpHealthCheck("/health");
-
-builder.AddProject<Projects.Lockout_Api>("api")
-    .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
-    .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
-    .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
-    .WaitFor(writer) // the writer owns the schema; the API reads USERS
-    .WithEnvironment("Lockout__AdminApiKey", adminApiKey)
-    .WithEnvironment("Lockout__Policy__Smart__PasswordTagKey", passwordTagKey)
-    // Kestrel itself listens on 8080 (the seed's port), with no proxy in front of every login.
-    .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
-    .WithHttpHealthCheck("/health");
+var writers = builder.AddWriters(scale.WriterReplicas, infrastructure);
+builder.AddApi(scale.ApiReplicas, infrastructure, writers, adminApiKey, passwordTagKey);
 
 builder.Build().Run();
 return 0;

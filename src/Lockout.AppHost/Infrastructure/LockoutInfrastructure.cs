@@ -21,8 +21,9 @@ public static class LockoutInfrastructureExtensions
     public const string DatabaseName = "lockoutdb";
 
     /// <summary>Adds the infrastructure in the mode <c>Infrastructure:Mode</c> asks for (default auto).</summary>
+    /// <param name="redisShards">Redis primaries: one is a plain server, more a Redis Cluster.</param>
     /// <exception cref="InfrastructureUnavailableException">That mode cannot run on this machine.</exception>
-    public static LockoutInfrastructure AddLockoutInfrastructure(this IDistributedApplicationBuilder builder)
+    public static LockoutInfrastructure AddLockoutInfrastructure(this IDistributedApplicationBuilder builder, int redisShards = 1)
     {
         var requested = InfrastructureModeSelector.Parse(builder.Configuration[InfrastructureModeSelector.ConfigurationKey]);
         var (mode, toolchain) = InfrastructureModeSelector.Select(
@@ -31,24 +32,28 @@ public static class LockoutInfrastructureExtensions
             () => (LocalToolchain.Find(out var missing), missing));
 
         return mode == InfrastructureMode.Containers
-            ? builder.AddContainerInfrastructure()
-            : builder.AddLocalInfrastructure(toolchain!);
+            ? builder.AddContainerInfrastructure(redisShards)
+            : builder.AddLocalInfrastructure(toolchain!, redisShards);
     }
 
-    public static LockoutInfrastructure AddContainerInfrastructure(this IDistributedApplicationBuilder builder)
+    public static LockoutInfrastructure AddContainerInfrastructure(this IDistributedApplicationBuilder builder, int redisShards = 1)
     {
-        var redis = builder.AddRedis(RedisName);
+        IResourceBuilder<IResourceWithConnectionString> redis = redisShards == 1
+            ? builder.AddRedis(RedisName)
+            : builder.AddRedisClusterContainers(RedisName, redisShards);
         var kafka = builder.AddKafka(KafkaName);
         var database = builder.AddPostgres(PostgresName).AddDatabase(DatabaseName);
         return new LockoutInfrastructure(redis, kafka, database);
     }
 
-    public static LockoutInfrastructure AddLocalInfrastructure(this IDistributedApplicationBuilder builder, LocalToolchain toolchain)
+    public static LockoutInfrastructure AddLocalInfrastructure(this IDistributedApplicationBuilder builder, LocalToolchain toolchain, int redisShards = 1)
     {
         var data = LocalDataFolder.Create(builder.AppHostDirectory);
         builder.Services.AddHostedService(_ => new LocalDataFolderCleanup(data));
 
-        var redis = builder.AddLocalRedis(RedisName, toolchain, data);
+        IResourceBuilder<IResourceWithConnectionString> redis = redisShards == 1
+            ? builder.AddLocalRedis(RedisName, toolchain, data)
+            : builder.AddLocalRedisCluster(RedisName, redisShards, toolchain, data);
         var kafka = builder.AddKafkaMockCluster(KafkaName);
         var database = builder.AddLocalPostgres(PostgresName, toolchain, data).AddDatabase(DatabaseName);
         return new LockoutInfrastructure(redis, kafka, database);

@@ -1,0 +1,14 @@
+// With several API instances the AppHost puts this in front of them on http://localhost:8080: a YARP reverse proxy
+// that spreads requests round-robin over the instances alive. Its routes are in appsettings.json; the AppHost supplies
+// the destinations (ReverseProxy:Clusters:api:Destinations:<instance>:Address).
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapReverseProxy();
+
+app.Run();
