@@ -1,3 +1,4 @@
+using Lockout.AppHost;
 using Lockout.AppHost.Infrastructure;
 using Lockout.AppHost.Secrets;
 
@@ -10,10 +11,12 @@ if (SecretParameterCheck.Problem(builder.Configuration, "admin-api-key", "event-
     return 1;
 }
 
+ServiceScale scale;
 LockoutInfrastructure infrastructure;
 try
 {
-    infrastructure = builder.AddLockoutInfrastructure();
+    scale = ServiceScale.Read(builder.Configuration);
+    infrastructure = builder.AddLockoutInfrastructure(scale.RedisShards);
 }
 catch (InfrastructureUnavailableException exception)
 {
@@ -32,6 +35,11 @@ var eventSigningKey = builder.AddParameter("event-signing-key", new GeneratePara
 // Smart mode keeps a keyed hash of an account's recent wrong passwords; this is the key.
 var passwordTagKey = builder.AddParameter("password-tag-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
+// One admin key per operator, so the audit says who unlocked: set Parameters:admin-operator-{name} (the admin-api-key
+// above acts as the operator "admin").
+var operators = SecretParameterCheck.Operators(builder.Configuration)
+    .ToDictionary(name => name, name => builder.AddParameter(SecretParameterCheck.OperatorPrefix + name, secret: true));
+
 // Each service connects to the database as its own role, allowed only its own statements (grants: migration 0004).
 // The database manager creates the roles, lets them connect and migrates the schema as its owner, then exits.
 var databaseLogins = builder.AddDatabaseLogins(infrastructure);
@@ -41,29 +49,9 @@ var databaseManager = builder.AddProject<Projects.Lockout_DatabaseManager>("data
     .WithReference(databaseLogins.Writer)
     .WithReference(databaseLogins.Api);
 
-builder.AddProject<Projects.Lockout_Writer>("writer")
-    .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
-    .WithReference(databaseLogins.Writer, LockoutInfrastructureExtensions.DatabaseName).WaitForCompletion(databaseManager)
-    .WithEnvironment("Lockout__Events__SigningKey", eventSigningKey)
-    .WithHttpHealthCheck("/health");
-
-var api = builder.AddProject<Projects.Lockout_Api>("api")
-    .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
-    .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
-    .WithReference(databaseLogins.Api, LockoutInfrastructureExtensions.DatabaseName).WaitForCompletion(databaseManager)
-    .WithEnvironment("Lockout__AdminApiKey", adminApiKey)
-    .WithEnvironment("Lockout__Events__SigningKey", eventSigningKey)
-    .WithEnvironment("Lockout__Policy__Smart__PasswordTagKey", passwordTagKey)
-    // Kestrel itself listens on 8080 (the seed's port), with no proxy in front of every login.
-    .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
-    .WithHttpHealthCheck("/health");
-
-// One admin key per operator, so the audit says who unlocked: set Parameters:admin-operator-{name} (the admin-api-key
-// above acts as the operator "admin").
-foreach (var name in SecretParameterCheck.Operators(builder.Configuration))
-{
-    api.WithEnvironment($"Lockout__Admin__Operators__{name}", builder.AddParameter(SecretParameterCheck.OperatorPrefix + name, secret: true));
-}
+var services = new LockoutServiceInputs(infrastructure, databaseLogins, databaseManager, adminApiKey, eventSigningKey, passwordTagKey, operators);
+builder.AddWriters(scale.WriterReplicas, services);
+builder.AddApi(scale.ApiReplicas, services);
 
 builder.Build().Run();
 return 0;

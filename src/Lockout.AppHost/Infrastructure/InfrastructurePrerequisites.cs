@@ -78,6 +78,9 @@ public sealed record LocalToolchain(string RedisServer, string PostgresBinDirect
 
     public string InitDb => Path.Combine(PostgresBinDirectory, "initdb");
 
+    /// <summary>Path of <c>redis-cli</c>, which the Debian package installs beside <c>redis-server</c>; it joins a sharded Redis's nodes.</summary>
+    public string RedisCli => Path.Combine(Path.GetDirectoryName(RedisServer) ?? "", "redis-cli");
+
     /// <summary>Finds the toolchain on PATH and in the folders the packages install to; otherwise says which program is missing.</summary>
     public static LocalToolchain? Find(out string? missing) =>
         Find(out missing, Environment.GetEnvironmentVariable("PATH") ?? "", searchWellKnownFolders: true);

@@ -25,8 +25,9 @@ public static class LockoutInfrastructureExtensions
     public const string DatabaseName = "lockoutdb";
 
     /// <summary>Adds the infrastructure in the mode <c>Infrastructure:Mode</c> asks for (default auto).</summary>
+    /// <param name="redisShards">Redis primaries: one is a plain server, more a Redis Cluster.</param>
     /// <exception cref="InfrastructureUnavailableException">That mode cannot run on this machine.</exception>
-    public static LockoutInfrastructure AddLockoutInfrastructure(this IDistributedApplicationBuilder builder)
+    public static LockoutInfrastructure AddLockoutInfrastructure(this IDistributedApplicationBuilder builder, int redisShards = 1)
     {
         var requested = InfrastructureModeSelector.Parse(builder.Configuration[InfrastructureModeSelector.ConfigurationKey]);
         var (mode, toolchain, runtime) = InfrastructureModeSelector.Select(
@@ -37,29 +38,33 @@ public static class LockoutInfrastructureExtensions
 
         if (mode == InfrastructureMode.Local)
         {
-            return builder.AddLocalInfrastructure(toolchain!);
+            return builder.AddLocalInfrastructure(toolchain!, redisShards);
         }
 
         // Aspire then runs the containers with the runtime that answered (it reads the same key), Podman included.
         builder.Configuration[ContainerRuntimeProbe.ConfigurationKey] = runtime;
-        return builder.AddContainerInfrastructure();
+        return builder.AddContainerInfrastructure(redisShards);
     }
 
-    public static LockoutInfrastructure AddContainerInfrastructure(this IDistributedApplicationBuilder builder)
+    public static LockoutInfrastructure AddContainerInfrastructure(this IDistributedApplicationBuilder builder, int redisShards = 1)
     {
-        var redis = builder.AddRedis(RedisName);
+        IResourceBuilder<IResourceWithConnectionString> redis = redisShards == 1
+            ? builder.AddRedis(RedisName)
+            : builder.AddRedisClusterContainers(RedisName, redisShards);
         var kafka = builder.AddKafka(KafkaName).WithLockoutTopics();
         var postgres = builder.AddPostgres(PostgresName);
         var database = postgres.AddDatabase(DatabaseName);
         return new LockoutInfrastructure(redis, kafka, database, postgres.Resource.PrimaryEndpoint);
     }
 
-    public static LockoutInfrastructure AddLocalInfrastructure(this IDistributedApplicationBuilder builder, LocalToolchain toolchain)
+    public static LockoutInfrastructure AddLocalInfrastructure(this IDistributedApplicationBuilder builder, LocalToolchain toolchain, int redisShards = 1)
     {
         var data = LocalDataFolder.Create(builder.AppHostDirectory);
         builder.Services.AddHostedService(_ => new LocalDataFolderCleanup(data));
 
-        var redis = builder.AddLocalRedis(RedisName, toolchain, data);
+        IResourceBuilder<IResourceWithConnectionString> redis = redisShards == 1
+            ? builder.AddLocalRedis(RedisName, toolchain, data)
+            : builder.AddLocalRedisCluster(RedisName, redisShards, toolchain, data);
         var kafka = builder.AddKafkaMockCluster(KafkaName).WithLockoutTopics();
         var postgres = builder.AddLocalPostgres(PostgresName, toolchain, data);
         var database = postgres.AddDatabase(DatabaseName);

@@ -26,4 +26,20 @@ public static class RedisServerSettings
         "--maxmemory", maxMemory,
         "--maxmemory-policy", "noeviction",
     ];
+
+    /// <summary>The extra arguments of a cluster node; its files are in its own folder, so the file names can be fixed.</summary>
+    public static string[] ClusterNodeArguments() =>
+    [
+        "--cluster-enabled", "yes",
+        "--cluster-config-file", "nodes.conf",
+        // A primary that stops answering is declared failed after this; with no replicas its slots are then down.
+        "--cluster-node-timeout", "5000",
+    ];
+
+    /// <summary>Redis Cluster's hash slots.</summary>
+    public const int ClusterSlots = 16_384;
+
+    /// <summary>The slots shard <paramref name="shard"/> of <paramref name="shards"/> serves: an even split, in order.</summary>
+    public static (int First, int Last) SlotRange(int shard, int shards) =>
+        (shard * ClusterSlots / shards, ((shard + 1) * ClusterSlots / shards) - 1);
 }

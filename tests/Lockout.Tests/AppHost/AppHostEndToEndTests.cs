@@ -52,7 +52,7 @@ public sealed class AppHostFixture : IAsyncLifetime
 }
 
 [Collection(AppHostCollection.Name)]
-public sealed class AppHostEndToEndTests(AppHostFixture appHost)
+public sealed class AppHostEndToEndTests(AppHostFixture appHost) : IClassFixture<AppHostFixture>
 {
     [Fact]
     public async Task Every_resource_is_running_and_healthy_and_the_api_answers_health_on_port_8080()
@@ -195,9 +195,12 @@ public sealed class AppHostEndToEndTests(AppHostFixture appHost)
         appHost.Api.PostAsJsonAsync("/login", new { username, password });
 }
 
-/// <summary>One AppHost at a time: it owns port 8080.</summary>
+/// <summary>
+/// One AppHost at a time: each owns port 8080. The classes of this collection run one after the other, each starting
+/// its AppHost in a class fixture that stops when the class is done.
+/// </summary>
 [CollectionDefinition(Name)]
-public sealed class AppHostCollection : ICollectionFixture<AppHostFixture>
+public sealed class AppHostCollection
 {
     public const string Name = "AppHost";
 }

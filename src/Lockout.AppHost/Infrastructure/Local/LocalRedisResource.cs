@@ -6,9 +6,15 @@ public sealed class LocalRedisResource(string name, string command, string worki
 {
     internal const string PrimaryEndpointName = "tcp";
 
+    /// <summary>A cluster node's port for the cluster bus (node-to-node gossip and failover).</summary>
+    internal const string ClusterBusEndpointName = "bus";
+
     private EndpointReference? _primaryEndpoint;
+    private EndpointReference? _clusterBusEndpoint;
 
     public EndpointReference PrimaryEndpoint => _primaryEndpoint ??= new(this, PrimaryEndpointName);
+
+    public EndpointReference ClusterBusEndpoint => _clusterBusEndpoint ??= new(this, ClusterBusEndpointName);
 
     public ReferenceExpression ConnectionStringExpression =>
         ReferenceExpression.Create($"{PrimaryEndpoint.Property(EndpointProperty.HostAndPort)}");
