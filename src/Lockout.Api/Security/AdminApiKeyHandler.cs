@@ -64,6 +64,6 @@ public sealed partial class AdminApiKeyHandler(
         return found;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "An admin call was refused because no admin key is configured: set Lockout:AdminApiKey or Lockout:Admin:Operators:{{name}} (the AppHost does).")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An admin call was refused because no admin key is configured: set Lockout:AdminApiKey or Lockout:Admin:Operators:<name> (the AppHost does).")]
     private static partial void LogNoAdminKey(ILogger logger);
 }

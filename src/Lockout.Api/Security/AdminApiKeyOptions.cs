@@ -5,8 +5,8 @@ namespace Lockout.Api.Security;
 
 /// <summary>The options of the <see cref="AdminApiKeyHandler"/> scheme: one key per operator.</summary>
 /// <remarks>
-/// With no key at all the API still serves logins and refuses every admin request (the way to run without an admin);
-/// it says so at start. A key that is set must be long enough, or the API does not start.
+/// With no key at all the API still serves logins and refuses every admin request (the way to run without an admin),
+/// and logs why each time it refuses one. A key that is set must be long enough, or the API does not start.
 /// </remarks>
 public sealed class AdminApiKeyOptions : AuthenticationSchemeOptions
 {
