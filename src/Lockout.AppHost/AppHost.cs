@@ -34,8 +34,13 @@ builder.AddProject<Projects.Lockout_Writer>("writer")
     .WithReference(databaseLogins.Writer, LockoutInfrastructureExtensions.DatabaseName).WaitForCompletion(databaseManager)
     .WithHttpHealthCheck("/health");
 
+// Each of the API's Redis connections (logins, outbox relay) has a user of its own, allowed only its own commands on
+// its own keys; the default user's password goes to no service.
+var redisLogins = builder.AddRedisLogins(infrastructure);
+
 builder.AddProject<Projects.Lockout_Api>("api")
-    .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
+    .WithReference(redisLogins.Api, LockoutInfrastructureExtensions.RedisName).WaitFor(infrastructure.Redis)
+    .WithReference(redisLogins.Relay, "redis-relay")
     .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
     .WithReference(databaseLogins.Api, LockoutInfrastructureExtensions.DatabaseName).WaitForCompletion(databaseManager)
     .WithEnvironment("Lockout__AdminApiKey", adminApiKey)

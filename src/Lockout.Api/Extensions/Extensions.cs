@@ -17,6 +17,7 @@ public static class Extensions
 {
     /// <summary>Connection names, as the AppHost declares the resources.</summary>
     public const string RedisConnection = "redis";
+    public const string RedisRelayConnection = "redis-relay";
     public const string DatabaseConnection = "lockoutdb";
     public const string KafkaConnection = "kafka";
 
@@ -32,6 +33,7 @@ public static class Extensions
             // A paused or unreachable Redis must cost a login a quick 503, not the default 5 s wait.
             options.AsyncTimeout = builder.Configuration.GetValue("Lockout:Redis:CommandTimeoutMilliseconds", 1000);
             options.AbortOnConnectFail = false;
+            ConfigureForRedisUser(options);
         });
         builder.AddNpgsqlDataSource(DatabaseConnection);
         builder.AddKafkaProducer<string, byte[]>(KafkaConnection, settings =>
@@ -105,6 +107,21 @@ public static class Extensions
         builder.Services.AddValidation();
 
         return builder;
+    }
+
+    /// <summary>
+    /// Sends only what a Redis user of a service may run (Redis ACL, <c>RedisUsers</c> in the AppHost): none of
+    /// StackExchange.Redis's probes of a server it does not need here (CONFIG, CLUSTER: one primary, whose settings the
+    /// services must not read), no tie-breaker key or configuration channel (for choosing between several primaries), no
+    /// CLIENT SETINFO. Each refusal would only fill the server's ACL log, where an intrusion must stand out.
+    /// </summary>
+    /// <remarks>INFO stays: without it StackExchange.Redis tells a primary from a replica by a SET on a key of its own.</remarks>
+    public static void ConfigureForRedisUser(StackExchange.Redis.ConfigurationOptions options)
+    {
+        options.CommandMap = StackExchange.Redis.CommandMap.Create(["CONFIG", "CLUSTER"], available: false);
+        options.TieBreaker = "";
+        options.ConfigurationChannel = "";
+        options.SetClientLibrary = false;
     }
 
     /// <summary>
