@@ -49,7 +49,11 @@ var databaseManager = builder.AddProject<Projects.Lockout_DatabaseManager>("data
     .WithReference(databaseLogins.Writer)
     .WithReference(databaseLogins.Api);
 
-var services = new LockoutServiceInputs(infrastructure, databaseLogins, databaseManager, adminApiKey, eventSigningKey, passwordTagKey, operators);
+// Each of the API's Redis connections (logins, outbox relay) has a user of its own, allowed only its own commands on
+// its own keys; the default user's password goes to no service.
+var redisLogins = builder.AddRedisLogins(infrastructure);
+
+var services = new LockoutServiceInputs(infrastructure, databaseLogins, databaseManager, redisLogins, adminApiKey, eventSigningKey, passwordTagKey, operators);
 builder.AddWriters(scale.WriterReplicas, services);
 builder.AddApi(scale.ApiReplicas, services);
 

@@ -39,7 +39,8 @@ public static class LockoutServiceExtensions
         var instances = InstanceNames("api", replicas).Select((name, index) =>
         {
             var api = builder.AddProject<Projects.Lockout_Api>(name)
-                .WithReference(inputs.Infrastructure.Redis).WaitFor(inputs.Infrastructure.Redis)
+                .WithReference(inputs.RedisLogins.Api, LockoutInfrastructureExtensions.RedisName).WaitFor(inputs.Infrastructure.Redis)
+                .WithReference(inputs.RedisLogins.Relay, RedisLoginExtensions.RelayConnectionName)
                 .WithReference(inputs.Infrastructure.Kafka).WaitFor(inputs.Infrastructure.Kafka)
                 .WithReference(inputs.DatabaseLogins.Api, LockoutInfrastructureExtensions.DatabaseName).WaitForCompletion(inputs.DatabaseManager)
                 .WithEnvironment("Lockout__AdminApiKey", inputs.AdminApiKey)
@@ -89,6 +90,7 @@ public sealed record LockoutServiceInputs(
     LockoutInfrastructure Infrastructure,
     DatabaseLogins DatabaseLogins,
     IResourceBuilder<ProjectResource> DatabaseManager,
+    RedisLogins RedisLogins,
     IResourceBuilder<ParameterResource> AdminApiKey,
     IResourceBuilder<ParameterResource> EventSigningKey,
     IResourceBuilder<ParameterResource> PasswordTagKey,

@@ -44,7 +44,7 @@ public static partial class DatabaseProvisioning
     public static async Task EnsureRolesAsync(string adminConnectionString, DatabaseLogins logins, CancellationToken cancellationToken = default)
     {
         var credentials = logins.Credentials().ToList();
-        await using var connection = new NpgsqlConnection(adminConnectionString);
+        await using var connection = new NpgsqlConnection(SchemaMigrator.Unpooled(adminConnectionString));
         await connection.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({RolesLockKey})", cancellationToken);
@@ -73,7 +73,7 @@ public static partial class DatabaseProvisioning
     /// </summary>
     public static async Task PrepareDatabaseAsync(string adminConnectionString, CancellationToken cancellationToken = default)
     {
-        await using var connection = new NpgsqlConnection(adminConnectionString);
+        await using var connection = new NpgsqlConnection(SchemaMigrator.Unpooled(adminConnectionString));
         await connection.OpenAsync(cancellationToken);
         var database = new NpgsqlCommandBuilder().QuoteIdentifier(connection.Database);
         await ExecuteAsync(connection, $"""

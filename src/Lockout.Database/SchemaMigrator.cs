@@ -15,6 +15,7 @@ public static partial class SchemaMigrator
 
     public static async Task MigrateAsync(string connectionString, ILogger logger, CancellationToken cancellationToken = default)
     {
+        connectionString = Unpooled(connectionString);
         // A session-level lock: unlocked explicitly, because closing a pooled connection does not end its session.
         await using var lockConnection = new NpgsqlConnection(connectionString);
         await lockConnection.OpenAsync(cancellationToken);
@@ -49,11 +50,19 @@ public static partial class SchemaMigrator
     /// </summary>
     public static Task<bool> IsUpToDateAsync(string connectionString, CancellationToken cancellationToken = default) =>
         Task.Run(() => !DeployChanges.To
-            .PostgresqlDatabase(connectionString)
+            .PostgresqlDatabase(Unpooled(connectionString))
             .WithScriptsEmbeddedInAssembly(typeof(SchemaMigrator).Assembly)
             .LogToNowhere()
             .Build()
             .IsUpgradeRequired(), cancellationToken);
+
+    /// <summary>
+    /// A connection string whose connections close when they are closed. Migrating and checking happen once: pooled,
+    /// their connections would stay open and idle for minutes (Npgsql's idle lifetime), each holding one of the
+    /// server's connection slots.
+    /// </summary>
+    public static string Unpooled(string connectionString) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {

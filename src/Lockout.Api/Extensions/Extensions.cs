@@ -18,6 +18,7 @@ public static class Extensions
 {
     /// <summary>Connection names, as the AppHost declares the resources.</summary>
     public const string RedisConnection = "redis";
+    public const string RedisRelayConnection = "redis-relay";
     public const string DatabaseConnection = "lockoutdb";
     public const string KafkaConnection = "kafka";
 
@@ -33,6 +34,7 @@ public static class Extensions
             // A paused or unreachable Redis must cost a login a quick 503, not the default 5 s wait.
             options.AsyncTimeout = builder.Configuration.GetValue("Lockout:Redis:CommandTimeoutMilliseconds", 1000);
             options.AbortOnConnectFail = false;
+            ConfigureForRedisUser(options);
         });
         // The API's connections carry no session state (no SET, temporary table or session lock), so a connection
         // going back to the pool needs no DISCARD ALL: a round trip and a transaction less for every login's read.
@@ -119,6 +121,20 @@ public static class Extensions
         builder.Services.AddValidation();
 
         return builder;
+    }
+
+    /// <summary>
+    /// Sends only what a Redis user of a service may run (Redis ACL, <c>RedisUsers</c> in the AppHost): no CONFIG
+    /// probe (the services must not read the server's settings; CLUSTER NODES stays, for a Redis Cluster's slot map), no tie-breaker key or configuration channel (for choosing between several primaries), no
+    /// CLIENT SETINFO. Each refusal would only fill the server's ACL log, where an intrusion must stand out.
+    /// </summary>
+    /// <remarks>INFO stays: without it StackExchange.Redis tells a primary from a replica by a SET on a key of its own.</remarks>
+    public static void ConfigureForRedisUser(StackExchange.Redis.ConfigurationOptions options)
+    {
+        options.CommandMap = StackExchange.Redis.CommandMap.Create(["CONFIG"], available: false);
+        options.TieBreaker = "";
+        options.ConfigurationChannel = "";
+        options.SetClientLibrary = false;
     }
 
     /// <summary>

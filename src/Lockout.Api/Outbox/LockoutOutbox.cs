@@ -19,17 +19,6 @@ public sealed class LockoutOutbox(OutboxConnection connection, LockoutKeyspace k
     /// <summary>Parked entries kept per bucket; the oldest go first beyond it.</summary>
     public const int ParkedEntriesPerBucket = 10_000;
 
-    private const string HeartbeatScript = """
-        -- Records a relay as alive until now + ttl (Redis's clock) and returns every relay alive.
-        -- KEYS: relays; ARGV: instance, ttl_ms
-        local t = redis.call('TIME')
-        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-        redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-        redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-        return redis.call('ZRANGE', KEYS[1], 0, -1)
-        """;
-
     public int Buckets => keyspace.Buckets;
 
     /// <summary>The oldest entries of a bucket's stream.</summary>
@@ -74,10 +63,22 @@ public sealed class LockoutOutbox(OutboxConnection connection, LockoutKeyspace k
     }
 
     /// <summary>Says this relay is alive for <paramref name="ttl"/>; returns every relay alive, this one included.</summary>
+    /// <remarks>
+    /// On Redis's clock, so that relays whose clocks disagree agree on who is alive. A transaction rather than a script:
+    /// the relay's Redis user may not run scripts. The time is read just before it, a round trip's age at most.
+    /// </remarks>
     public async Task<string[]> HeartbeatAsync(string instance, TimeSpan ttl)
     {
-        var result = await (await DatabaseAsync()).ScriptEvaluateAsync(HeartbeatScript, [LockoutKeyspace.RelaysKey], [instance, (long)ttl.TotalMilliseconds]);
-        return ((RedisValue[]?)result ?? []).Select(value => value.ToString()).ToArray();
+        var database = await DatabaseAsync();
+        var time = (RedisValue[])(await database.ExecuteAsync("TIME"))!;
+        var now = (long)time[0] * 1000 + (long)time[1] / 1000;
+        var transaction = database.CreateTransaction();
+        _ = transaction.SortedSetRemoveRangeByScoreAsync(LockoutKeyspace.RelaysKey, double.NegativeInfinity, now);
+        _ = transaction.SortedSetAddAsync(LockoutKeyspace.RelaysKey, instance, now + ttl.TotalMilliseconds);
+        _ = transaction.KeyExpireAsync(LockoutKeyspace.RelaysKey, ttl);
+        var alive = transaction.SortedSetRangeByRankAsync(LockoutKeyspace.RelaysKey);
+        await transaction.ExecuteAsync();
+        return (await alive).Select(value => value.ToString()).ToArray();
     }
 
     /// <summary>Calls <paramref name="wake"/> with a bucket each time a script appends to its outbox.</summary>

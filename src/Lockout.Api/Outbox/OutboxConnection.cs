@@ -3,7 +3,8 @@ using StackExchange.Redis;
 namespace Lockout.Api.Outbox;
 
 /// <summary>
-/// The relay's own Redis connection, apart from the one logins use.
+/// The relay's own Redis connection, apart from the one logins use, as a Redis user of its own
+/// (<c>ConnectionStrings:redis-relay</c>: the outbox streams only, no scripts); without one, the logins' connection string.
 /// </summary>
 /// <remarks>
 /// Aspire's Redis client traces every command of every multiplexer it creates. The relay wakes every few seconds
@@ -27,12 +28,14 @@ public sealed class OutboxConnection(IConfiguration configuration) : IAsyncDispo
 
     private static Task<ConnectionMultiplexer> ConnectAsync(IConfiguration configuration)
     {
-        var connectionString = configuration.GetConnectionString(Extensions.Extensions.RedisConnection)
-            ?? throw new InvalidOperationException($"ConnectionStrings:{Extensions.Extensions.RedisConnection} is not configured.");
+        var connectionString = configuration.GetConnectionString(Extensions.Extensions.RedisRelayConnection)
+            ?? configuration.GetConnectionString(Extensions.Extensions.RedisConnection)
+            ?? throw new InvalidOperationException($"ConnectionStrings:{Extensions.Extensions.RedisRelayConnection} is not configured.");
         var options = ConfigurationOptions.Parse(connectionString);
         // Redis may be down when the relay starts; the multiplexer reconnects by itself.
         options.AbortOnConnectFail = false;
         options.ClientName = "lockout-outbox-relay";
+        Extensions.Extensions.ConfigureForRedisUser(options);
         return ConnectionMultiplexer.ConnectAsync(options);
     }
 }

@@ -5,13 +5,17 @@ namespace Lockout.AppHost.Infrastructure;
 /// mode: containers). Its connection string lists every node, as a client is given a cluster; StackExchange.Redis
 /// discovers the slots from any of them.
 /// </summary>
-public sealed class RedisClusterResource(string name, IReadOnlyList<EndpointReference> nodes)
+public sealed class RedisClusterResource(string name, IReadOnlyList<EndpointReference> nodes, ParameterResource password)
     : Resource(name), IResourceWithConnectionString, IResourceWithWaitSupport
 {
     /// <summary>Each node's client endpoint.</summary>
     public IReadOnlyList<EndpointReference> Nodes { get; } = nodes;
 
-    public ReferenceExpression ConnectionStringExpression
+    /// <summary>The default user's password, the same on every node.</summary>
+    public ParameterResource PasswordParameter { get; } = password;
+
+    /// <summary>Every node's <c>host:port</c>, comma-separated, as a StackExchange.Redis configuration starts.</summary>
+    public ReferenceExpression NodesExpression
     {
         get
         {
@@ -29,4 +33,7 @@ public sealed class RedisClusterResource(string name, IReadOnlyList<EndpointRefe
             return builder.Build();
         }
     }
+
+    public ReferenceExpression ConnectionStringExpression =>
+        ReferenceExpression.Create($"{NodesExpression},password={PasswordParameter}");
 }

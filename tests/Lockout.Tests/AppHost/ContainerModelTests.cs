@@ -104,6 +104,36 @@ public sealed class ContainerModelTests : IAsyncLifetime
         Assert.Equal(["database-manager"], administrator);
     }
 
+    [Fact]
+    public async Task The_redis_container_defines_the_apis_and_the_relays_users_with_passwords_from_its_environment()
+    {
+        var redis = Resource<ContainerResource>("redis");
+#pragma warning disable CS0618
+        var arguments = await ((IResourceWithArgs)redis).GetArgumentValuesAsync(DistributedApplicationOperation.Publish);
+        var environment = await redis.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+        var command = arguments[Array.IndexOf(arguments, "-c") + 1];
+
+        Assert.StartsWith("redis-server --requirepass $REDIS_PASSWORD", command, StringComparison.Ordinal);
+        Assert.Contains("--user lockout-api reset on \">$LOCKOUT_REDIS_API_PASSWORD\" 'resetkeys' '~lockout:*' 'resetchannels' '&lockout:outbox:wake' '-@all' '+eval'", command, StringComparison.Ordinal);
+        Assert.Contains("--user lockout-relay reset on \">$LOCKOUT_REDIS_RELAY_PASSWORD\" 'resetkeys' '~lockout:{b?}:outbox'", command, StringComparison.Ordinal);
+        Assert.Equal("{redis-api-password.value}", environment["LOCKOUT_REDIS_API_PASSWORD"]);
+        Assert.Equal("{redis-relay-password.value}", environment["LOCKOUT_REDIS_RELAY_PASSWORD"]);
+    }
+
+    [Fact]
+    public async Task The_api_connects_to_redis_as_its_own_users()
+    {
+#pragma warning disable CS0618
+        var environment = await Resource<ProjectResource>("api").GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+
+        Assert.Equal("{redis-api.connectionString}", environment["ConnectionStrings__redis"]);
+        Assert.Equal("{redis-relay.connectionString}", environment["ConnectionStrings__redis-relay"]);
+        Assert.Equal("{redis.bindings.tcp.host}:{redis.bindings.tcp.port},user=lockout-api,password={redis-api-password.value}",
+            Resource<IResourceWithConnectionString>("redis-api").ConnectionStringExpression.ValueExpression);
+    }
+
     private T Resource<T>(string name) where T : IResource => _model.Resource<T>(name);
 
     private ContainerImageAnnotation Image(string name) => Resource<ContainerResource>(name).Annotations.OfType<ContainerImageAnnotation>().Single();

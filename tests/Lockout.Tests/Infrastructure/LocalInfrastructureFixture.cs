@@ -20,7 +20,13 @@ public sealed class LocalInfrastructureFixture : IAsyncLifetime
 
     private DistributedApplication? _app;
 
+    /// <summary>Redis's default user: the tests' own, to set up and inspect.</summary>
     public string RedisConnectionString { get; private set; } = "";
+
+    /// <summary>The API's and the relay's Redis users, as the AppHost defines them.</summary>
+    public string RedisApiConnectionString { get; private set; } = "";
+
+    public string RedisRelayConnectionString { get; private set; } = "";
 
     /// <summary>The administrator's connection to the server's maintenance database.</summary>
     public string ServerConnectionString { get; private set; } = "";
@@ -51,6 +57,8 @@ public sealed class LocalInfrastructureFixture : IAsyncLifetime
 
         RedisConnectionString = await _app.GetConnectionStringAsync("redis", timeout.Token)
             ?? throw new InvalidOperationException("Redis has no connection string.");
+        RedisApiConnectionString = await LoginAsync("redis-api", timeout.Token);
+        RedisRelayConnectionString = await LoginAsync("redis-relay", timeout.Token);
         var database = await _app.GetConnectionStringAsync("lockoutdb", timeout.Token)
             ?? throw new InvalidOperationException("lockoutdb has no connection string.");
         ServerConnectionString = new NpgsqlConnectionStringBuilder(database) { Database = "postgres" }.ConnectionString;
@@ -87,6 +95,7 @@ public sealed class LocalInfrastructureFixture : IAsyncLifetime
 
         return await TestEnvironment.CreateAsync(
             $"{RedisConnectionString},defaultDatabase={redisDatabase},allowAdmin=true",
+            new RedisLogins($"{RedisApiConnectionString},defaultDatabase={redisDatabase}", $"{RedisRelayConnectionString},defaultDatabase={redisDatabase}"),
             databaseConnectionString,
             logins,
             ServerConnectionString,

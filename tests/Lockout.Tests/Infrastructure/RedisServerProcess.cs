@@ -14,6 +14,9 @@ public sealed class RedisServerProcess : IDisposable
     private Process _process;
 
     private readonly string _appendFsync;
+    private readonly string _adminPassword = Guid.NewGuid().ToString("N");
+    private readonly string _apiPassword = Guid.NewGuid().ToString("N");
+    private readonly string _relayPassword = Guid.NewGuid().ToString("N");
 
     private RedisServerProcess(int port, DirectoryInfo data, string appendFsync)
     {
@@ -25,7 +28,18 @@ public sealed class RedisServerProcess : IDisposable
 
     public int Port { get; }
 
-    public string ConnectionString => $"127.0.0.1:{Port}";
+    /// <summary>The default user, for the test itself.</summary>
+    public string ConnectionString => $"127.0.0.1:{Port},password={_adminPassword}";
+
+    /// <summary>The API's and the relay's users, defined as the AppHost defines them.</summary>
+    public RedisLogins Logins => new($"127.0.0.1:{Port},user={RedisUsers.Api},password={_apiPassword}", $"127.0.0.1:{Port},user={RedisUsers.Relay},password={_relayPassword}");
+
+    /// <summary>Settings that point the API's connections at this server.</summary>
+    public Dictionary<string, string?> ApiSettings() => new()
+    {
+        ["ConnectionStrings:redis"] = Logins.Api,
+        ["ConnectionStrings:redis-relay"] = Logins.Relay,
+    };
 
     public int ProcessId => _process.Id;
 
@@ -74,6 +88,9 @@ public sealed class RedisServerProcess : IDisposable
         [
             "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
             "--dir", _data.FullName, "--appendonly", "yes", "--appendfsync", _appendFsync, "--save", "",
+            .. RedisUsers.DefaultUserArguments(_adminPassword),
+            .. RedisUsers.UserArguments(RedisUsers.Api, _apiPassword, RedisUsers.ApiRules),
+            .. RedisUsers.UserArguments(RedisUsers.Relay, _relayPassword, RedisUsers.RelayRules),
         ])
         {
             RedirectStandardOutput = true,

@@ -18,9 +18,10 @@ public sealed class TestEnvironment : IAsyncDisposable
     private readonly string _serverConnectionString;
     private readonly string _databaseName;
 
-    private TestEnvironment(string redis, string database, DatabaseLogins logins, string server, string databaseName, MockKafkaCluster kafka, ConnectionMultiplexer multiplexer)
+    private TestEnvironment(string redis, RedisLogins redisLogins, string database, DatabaseLogins logins, string server, string databaseName, MockKafkaCluster kafka, ConnectionMultiplexer multiplexer)
     {
         RedisConnectionString = redis;
+        RedisLogins = redisLogins;
         DatabaseConnectionString = database;
         DatabaseLogins = logins;
         _serverConnectionString = server;
@@ -30,7 +31,11 @@ public sealed class TestEnvironment : IAsyncDisposable
         Database = NpgsqlDataSource.Create(database);
     }
 
+    /// <summary>Redis's default user on this environment's database: the tests' own, to set up and inspect.</summary>
     public string RedisConnectionString { get; }
+
+    /// <summary>The API's and the relay's Redis users on this environment's database: the API connects with these.</summary>
+    public RedisLogins RedisLogins { get; }
 
     /// <summary>The administrator's connection to this environment's database: the tests' own, to set up and inspect.</summary>
     public string DatabaseConnectionString { get; }
@@ -52,7 +57,7 @@ public sealed class TestEnvironment : IAsyncDisposable
     /// <summary>Signs as the relay does.</summary>
     public EventSigner Signer => new(EventSigningKey);
 
-    internal static async Task<TestEnvironment> CreateAsync(string redis, string database, DatabaseLogins logins, string server, string databaseName, int kafkaPartitions)
+    internal static async Task<TestEnvironment> CreateAsync(string redis, RedisLogins redisLogins, string database, DatabaseLogins logins, string server, string databaseName, int kafkaPartitions)
     {
         var kafka = MockKafkaCluster.Start();
         kafka.CreateTopic(LockoutTopics.Events, kafkaPartitions);
@@ -61,13 +66,14 @@ public sealed class TestEnvironment : IAsyncDisposable
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(redis);
         var options = ConfigurationOptions.Parse(redis);
         await multiplexer.GetServers()[0].FlushDatabaseAsync(options.DefaultDatabase ?? 0);
-        return new TestEnvironment(redis, database, logins, server, databaseName, kafka, multiplexer);
+        return new TestEnvironment(redis, redisLogins, database, logins, server, databaseName, kafka, multiplexer);
     }
 
     /// <summary>Configuration Lockout.Api needs to run against this environment, as the AppHost gives it.</summary>
     public Dictionary<string, string?> ApiSettings() => new()
     {
-        ["ConnectionStrings:redis"] = RedisConnectionString,
+        ["ConnectionStrings:redis"] = RedisLogins.Api,
+        ["ConnectionStrings:redis-relay"] = RedisLogins.Relay,
         ["ConnectionStrings:kafka"] = Kafka.BootstrapServers,
         ["ConnectionStrings:lockoutdb"] = DatabaseLogins.Api,
         ["Lockout:AdminApiKey"] = AdminApiKey,
@@ -261,5 +267,8 @@ public sealed class TestEnvironment : IAsyncDisposable
         Kafka.Dispose();
     }
 }
+
+/// <summary>The Redis connection strings of the API's logins and of its outbox relay.</summary>
+public sealed record RedisLogins(string Api, string Relay);
 
 public sealed record AuditRow(string EventId, string EventType, int Attempts, string? TraceId);

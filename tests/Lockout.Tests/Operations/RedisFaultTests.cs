@@ -25,11 +25,8 @@ public sealed class RedisFaultTests(LocalInfrastructureFixture infrastructure) :
     {
         _environment = await infrastructure.CreateEnvironmentAsync();
         _redis = await RedisServerProcess.StartAsync(appendFsync: "always");
-        var settings = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:redis"] = _redis.ConnectionString,
-            ["Lockout:PasswordHasher:IterationCount"] = "1000",
-        };
+        var settings = _redis.ApiSettings();
+        settings["Lockout:PasswordHasher:IterationCount"] = "1000";
         _writer = new WriterHost(_environment, settings).Start();
         _api = new ApiHost(_environment, settings);
         _ = _api.Server;

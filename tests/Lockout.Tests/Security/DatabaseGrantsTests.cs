@@ -66,7 +66,7 @@ public sealed class DatabaseGrantsTests(LocalInfrastructureFixture infrastructur
     [Fact]
     public async Task The_apis_login_reads_users_and_the_audit_log_and_creates_users()
     {
-        await using var connection = new NpgsqlConnection(_environment.DatabaseLogins.Api);
+        await using var connection = new NpgsqlConnection(SchemaMigrator.Unpooled(_environment.DatabaseLogins.Api));
         await connection.OpenAsync();
 
         var user = await connection.QuerySingleAsync<(string Hash, string Status)>(
@@ -94,7 +94,7 @@ public sealed class DatabaseGrantsTests(LocalInfrastructureFixture infrastructur
 
     private static async Task AssertRefusedAsync(string login, string statement)
     {
-        await using var connection = new NpgsqlConnection(login);
+        await using var connection = new NpgsqlConnection(SchemaMigrator.Unpooled(login));
         await connection.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
 

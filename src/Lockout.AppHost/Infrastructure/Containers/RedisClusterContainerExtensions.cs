@@ -31,6 +31,9 @@ public static class RedisClusterContainerExtensions
         }
 
         var maxMemory = RedisServerSettings.MaxMemory(builder.Configuration);
+        // One default-user password for every node, as Aspire's single Redis container has one.
+        var password = ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
+        builder.AddResource(password);
         var nodes = Enumerable.Range(0, shards).Select(shard =>
         {
             var port = Invariant(FirstPort + shard);
@@ -41,13 +44,19 @@ public static class RedisClusterContainerExtensions
                 .WithVolume($"{name}-{shard}-data", "/data")
                 .WithArgs(["redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", "/data",
                     .. RedisServerSettings.Arguments(maxMemory), .. RedisServerSettings.ClusterNodeArguments(),
-                    "--cluster-port", Invariant(FirstBusPort + shard)]);
+                    "--cluster-port", Invariant(FirstBusPort + shard)])
+                .WithArgs(context =>
+                {
+                    context.Args.Add("--requirepass");
+                    context.Args.Add(password);
+                });
         }).ToList();
 
-        var cluster = new RedisClusterResource(name, [.. nodes.Select(node => node.GetEndpoint("tcp"))]);
+        var cluster = new RedisClusterResource(name, [.. nodes.Select(node => node.GetEndpoint("tcp"))], password);
         var create = builder.AddContainer($"{name}-create", Image, Tag)
             .WithImageRegistry(Registry)
             .WithContainerRuntimeArgs("--network", "host")
+            .WithEnvironment("REDISCLI_AUTH", password) // redis-cli's password, off the command line
             .WithArgs(["redis-cli", "--cluster", "create", .. nodes.Select((_, shard) => $"127.0.0.1:{FirstPort + shard}"),
                 "--cluster-replicas", "0", "--cluster-yes"]);
         foreach (var node in nodes)

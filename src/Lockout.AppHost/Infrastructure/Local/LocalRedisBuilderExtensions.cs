@@ -9,10 +9,14 @@ namespace Lockout.AppHost.Infrastructure.Local;
 /// <summary>Adds local mode's Redis: one <see cref="LocalRedisResource"/>, or a <see cref="RedisClusterResource"/> of several.</summary>
 public static partial class LocalRedisBuilderExtensions
 {
-    /// <summary>A <c>redis-server</c> on loopback, keeping an append-only file in the run's data folder (see <see cref="RedisServerSettings"/>).</summary>
+    /// <summary>
+    /// A <c>redis-server</c> on loopback, keeping an append-only file in the run's data folder (see
+    /// <see cref="RedisServerSettings"/>). Its default user has a generated password (<c>{name}-password</c>), as in
+    /// Aspire's container; the services' own users are added by <see cref="RedisLoginExtensions"/>.
+    /// </summary>
     public static IResourceBuilder<LocalRedisResource> AddLocalRedis(
         this IDistributedApplicationBuilder builder, [ResourceName] string name, LocalToolchain toolchain, LocalDataFolder data) =>
-        builder.AddLocalRedisServer(name, toolchain, data.Redis, clusterNode: false)
+        builder.AddLocalRedisServer(name, toolchain, data.Redis, builder.AddDefaultUserPassword(name), clusterNode: false)
             .WithConnectionStringHealthCheck((checks, checkName, connectionString) => checks.AddRedis(_ => connectionString(), name: checkName));
 
     /// <summary>
@@ -24,15 +28,17 @@ public static partial class LocalRedisBuilderExtensions
     public static IResourceBuilder<RedisClusterResource> AddLocalRedisCluster(
         this IDistributedApplicationBuilder builder, [ResourceName] string name, int shards, LocalToolchain toolchain, LocalDataFolder data)
     {
+        // One default-user password for every node: the cluster is one Redis to its clients.
+        var password = builder.AddDefaultUserPassword(name);
         var nodes = Enumerable.Range(0, shards)
             .Select(shard =>
             {
                 var directory = Path.Combine(data.Redis, shard.ToString(CultureInfo.InvariantCulture));
                 Directory.CreateDirectory(directory);
-                return builder.AddLocalRedisServer($"{name}-{shard}", toolchain, directory, clusterNode: true);
+                return builder.AddLocalRedisServer($"{name}-{shard}", toolchain, directory, password, clusterNode: true);
             })
             .ToList();
-        var cluster = new RedisClusterResource(name, [.. nodes.Select(node => node.Resource.PrimaryEndpoint)]);
+        var cluster = new RedisClusterResource(name, [.. nodes.Select(node => node.Resource.PrimaryEndpoint)], password);
 
         builder.Eventing.Subscribe<InitializeResourceEvent>(cluster, (@event, cancellationToken) =>
         {
@@ -59,17 +65,24 @@ public static partial class LocalRedisBuilderExtensions
         return resource;
     }
 
-    private static IResourceBuilder<LocalRedisResource> AddLocalRedisServer(
-        this IDistributedApplicationBuilder builder, string name, LocalToolchain toolchain, string directory, bool clusterNode)
+    private static ParameterResource AddDefaultUserPassword(this IDistributedApplicationBuilder builder, string name)
     {
-        var redis = new LocalRedisResource(name, toolchain.RedisServer, directory);
+        var password = ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
+        builder.AddResource(password);
+        return password;
+    }
+
+    private static IResourceBuilder<LocalRedisResource> AddLocalRedisServer(
+        this IDistributedApplicationBuilder builder, string name, LocalToolchain toolchain, string directory, ParameterResource password, bool clusterNode)
+    {
+        var redis = new LocalRedisResource(name, toolchain.RedisServer, directory, password);
 
         var port = redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort);
         var busPort = redis.ClusterBusEndpoint.Property(EndpointProperty.TargetPort);
         var server = builder.AddResource(redis)
             // Not proxied: the login path's every request goes to Redis, and a proxy would sit in each round trip.
             .WithEndpoint(name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp", isProxied: false)
-            .WithArgs(context =>
+            .WithArgs(async context =>
             {
                 context.Args.Add("--port");
                 context.Args.Add(port);
@@ -79,6 +92,14 @@ public static partial class LocalRedisBuilderExtensions
                 context.Args.Add("--dir");
                 context.Args.Add(directory);
                 foreach (var argument in RedisServerSettings.Arguments(RedisServerSettings.MaxMemory(builder.Configuration)))
+                {
+                    context.Args.Add(argument);
+                }
+
+                // A hash on the command line, which every local user can read; the password itself stays in the AppHost.
+                var value = await password.GetValueAsync(context.CancellationToken)
+                    ?? throw new InvalidOperationException($"The parameter '{password.Name}' has no value.");
+                foreach (var argument in RedisUsers.DefaultUserArguments(value))
                 {
                     context.Args.Add(argument);
                 }
@@ -115,7 +136,9 @@ public static partial class LocalRedisBuilderExtensions
             var nodes = clusterNodes.Select(node => (Port: node.PrimaryEndpoint.Port, BusPort: node.ClusterBusEndpoint.Port)).ToList();
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(TimeSpan.FromMinutes(1));
-            var redisCli = new RedisCli(toolchain.RedisCli, logger);
+            var password = await cluster.PasswordParameter.GetValueAsync(cancellationToken)
+                ?? throw new InvalidOperationException($"The parameter '{cluster.PasswordParameter.Name}' has no value.");
+            var redisCli = new RedisCli(toolchain.RedisCli, password, logger);
 
             foreach (var (port, _) in nodes)
             {
@@ -173,12 +196,14 @@ public static partial class LocalRedisBuilderExtensions
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Runs <c>redis-cli</c> against a node on loopback.</summary>
-    private sealed class RedisCli(string program, ILogger logger)
+    private sealed class RedisCli(string program, string password, ILogger logger)
     {
         public async Task<string> RunAsync(int port, IReadOnlyList<string> command, CancellationToken cancellationToken)
         {
+            // The password goes in the environment (REDISCLI_AUTH), not on a command line other users can read.
             using var process = Process.Start(new ProcessStartInfo(program, ["-h", "127.0.0.1", "-p", Invariant(port), .. command])
             {
+                Environment = { ["REDISCLI_AUTH"] = password },
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,

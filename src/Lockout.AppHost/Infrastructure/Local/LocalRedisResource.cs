@@ -1,7 +1,10 @@
 namespace Lockout.AppHost.Infrastructure.Local;
 
-/// <summary>A <c>redis-server</c> process on loopback, with the connection string shape of Aspire's Redis.</summary>
-public sealed class LocalRedisResource(string name, string command, string workingDirectory)
+/// <summary>
+/// A <c>redis-server</c> process on loopback, with the connection string shape of Aspire's Redis: the default user's
+/// password in it, as Aspire's container has.
+/// </summary>
+public sealed class LocalRedisResource(string name, string command, string workingDirectory, ParameterResource password)
     : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
 {
     internal const string PrimaryEndpointName = "tcp";
@@ -16,6 +19,8 @@ public sealed class LocalRedisResource(string name, string command, string worki
 
     public EndpointReference ClusterBusEndpoint => _clusterBusEndpoint ??= new(this, ClusterBusEndpointName);
 
+    public ParameterResource PasswordParameter { get; } = password;
+
     public ReferenceExpression ConnectionStringExpression =>
-        ReferenceExpression.Create($"{PrimaryEndpoint.Property(EndpointProperty.HostAndPort)}");
+        ReferenceExpression.Create($"{PrimaryEndpoint.Property(EndpointProperty.HostAndPort)},password={PasswordParameter}");
 }
