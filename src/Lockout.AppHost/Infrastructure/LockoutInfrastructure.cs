@@ -43,7 +43,8 @@ public static class LockoutInfrastructureExtensions
 
     public static LockoutInfrastructure AddContainerInfrastructure(this IDistributedApplicationBuilder builder)
     {
-        var redis = builder.AddRedis(RedisName);
+        var redis = builder.AddRedis(RedisName)
+            .WithArgs(RedisServerSettings.ShellArguments(RedisServerSettings.MaxMemory(builder.Configuration)));
         var kafka = builder.AddKafka(KafkaName).WithLockoutTopics();
         var database = builder.AddPostgres(PostgresName).AddDatabase(DatabaseName);
         return new LockoutInfrastructure(redis, kafka, database);

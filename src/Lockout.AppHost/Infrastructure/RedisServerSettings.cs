@@ -17,7 +17,7 @@ public static class RedisServerSettings
     public static string MaxMemory(IConfiguration configuration) =>
         configuration[MaxMemoryKey] is { Length: > 0 } value ? value : DefaultMaxMemory;
 
-    /// <summary>The redis-server arguments that say so.</summary>
+    /// <summary>The redis-server arguments that say so, as a process is given them.</summary>
     public static string[] Arguments(string maxMemory) =>
     [
         "--appendonly", "yes",
@@ -26,4 +26,11 @@ public static class RedisServerSettings
         "--maxmemory", maxMemory,
         "--maxmemory-policy", "noeviction",
     ];
+
+    /// <summary>
+    /// The same arguments for Aspire's Redis container, whose command line goes through <c>/bin/sh -c</c> (so that
+    /// the password is expanded there): an empty argument would vanish in the shell, so it is quoted.
+    /// </summary>
+    public static string[] ShellArguments(string maxMemory) =>
+        [.. Arguments(maxMemory).Select(argument => argument.Length == 0 ? "''" : argument)];
 }
