@@ -175,25 +175,38 @@ public sealed class LocalAndContainerModeTests(AppHostFixture local) : IAsyncLif
     /// <summary>
     /// The arguments redis-server receives in the container: DCP joins a shell-executed container's arguments into one
     /// <c>/bin/sh -c</c> command line (as Aspire's Redis asks, to expand the password), and here a real shell runs that
-    /// line with a stand-in redis-server that prints its arguments.
+    /// line with a stand-in redis-server (first on PATH) that prints the arguments it receives.
     /// </summary>
     private static async Task<IReadOnlyList<string>> ArgumentsThroughShellAsync(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo("/bin/sh", ["-c", "redis-server() { printf '%s\\0' \"$@\"; }; " + string.Join(' ', arguments)])
+        var folder = Directory.CreateTempSubdirectory("lockout-redis-stand-in");
+        try
         {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
+            var standIn = Path.Combine(folder.FullName, "redis-server");
+            await File.WriteAllTextAsync(standIn, "#!/bin/sh\nprintf '%s\\0' \"$@\"\n");
+            File.SetUnixFileMode(standIn, UnixFileMode.UserRead | UnixFileMode.UserExecute);
 
-        using var shell = Process.Start(start)!;
-        var output = await shell.StandardOutput.ReadToEndAsync();
-        await shell.WaitForExitAsync();
-        Assert.Equal(0, shell.ExitCode);
-        return output.Split('\0')[..^1];
+            var start = new ProcessStartInfo("/bin/sh", ["-c", string.Join(' ', arguments)])
+            {
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
+            foreach (var (name, value) in environment)
+            {
+                start.Environment[name] = value;
+            }
+
+            start.Environment["PATH"] = $"{folder.FullName}:{start.Environment["PATH"]}";
+            using var shell = Process.Start(start)!;
+            var output = await shell.StandardOutput.ReadToEndAsync();
+            await shell.WaitForExitAsync();
+            Assert.Equal(0, shell.ExitCode);
+            return output.Split('\0')[..^1];
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     private static async Task<IReadOnlyList<string>> ArgumentsAsync(IServiceProvider services, IResource resource)
