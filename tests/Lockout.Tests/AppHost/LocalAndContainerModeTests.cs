@@ -53,7 +53,7 @@ public sealed class LocalAndContainerModeTests(AppHostFixture local) : IAsyncLif
     {
         var arguments = Settings(await ArgumentsAsync(local.App.Services, Resource(local.App, LockoutInfrastructureExtensions.RedisName)));
         var environment = Environment(local.App, "api");
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(environment["ConnectionStrings__redis"]);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(environment["ConnectionStrings__redis"] + ",allowAdmin=true"); // CONFIG GET is an admin command
         var server = redis.GetServers().Single();
 
         foreach (var setting in new[] { "appendonly", "appendfsync", "save", "maxmemory-policy" })
