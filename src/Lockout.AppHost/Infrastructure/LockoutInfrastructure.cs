@@ -49,7 +49,7 @@ public static class LockoutInfrastructureExtensions
     public static LockoutInfrastructure AddContainerInfrastructure(this IDistributedApplicationBuilder builder, int redisShards = 1)
     {
         IResourceBuilder<IResourceWithConnectionString> redis = redisShards == 1
-            ? builder.AddRedis(RedisName)
+            ? builder.AddRedis(RedisName).WithArgs(RedisServerSettings.ShellArguments(RedisServerSettings.MaxMemory(builder.Configuration)))
             : builder.AddRedisClusterContainers(RedisName, redisShards);
         var kafka = builder.AddKafka(KafkaName).WithLockoutTopics();
         var postgres = builder.AddPostgres(PostgresName);

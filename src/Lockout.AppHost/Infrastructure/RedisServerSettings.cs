@@ -17,7 +17,7 @@ public static class RedisServerSettings
     public static string MaxMemory(IConfiguration configuration) =>
         configuration[MaxMemoryKey] is { Length: > 0 } value ? value : DefaultMaxMemory;
 
-    /// <summary>The redis-server arguments that say so.</summary>
+    /// <summary>The redis-server arguments that say so, as a process is given them.</summary>
     public static string[] Arguments(string maxMemory) =>
     [
         "--appendonly", "yes",
@@ -42,4 +42,11 @@ public static class RedisServerSettings
     /// <summary>The slots shard <paramref name="shard"/> of <paramref name="shards"/> serves: an even split, in order.</summary>
     public static (int First, int Last) SlotRange(int shard, int shards) =>
         (shard * ClusterSlots / shards, ((shard + 1) * ClusterSlots / shards) - 1);
+
+    /// <summary>
+    /// The same arguments for Aspire's Redis container, whose command line goes through <c>/bin/sh -c</c> (so that
+    /// the password is expanded there): an empty argument would vanish in the shell, so it is quoted.
+    /// </summary>
+    public static string[] ShellArguments(string maxMemory) =>
+        [.. Arguments(maxMemory).Select(argument => argument.Length == 0 ? "''" : argument)];
 }
