@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # Lockout under its AppHost as a user runs it (local mode): the API's and the writer's threads and resident memory
-# before and after N /health calls on each, then each service's CPU over an idle minute (utime+stime from
-# /proc/PID/stat). Stops the AppHost it started. Heavy: run it alone (flock /tmp/lockout-heavy.lock bench/apphost-health-soak.sh).
-#   CALLS=10000 IDLE_SECONDS=60 bench/apphost-health-soak.sh
+# before and after each of ROUNDS rounds of CALLS /health calls on each (a second round tells warm-up from a leak),
+# then each service's CPU over an idle minute (utime+stime from /proc/PID/stat). Stops the AppHost it started.
+# Heavy: run it alone (flock /tmp/lockout-heavy.lock bench/apphost-health-soak.sh).
+#   CALLS=10000 ROUNDS=2 IDLE_SECONDS=60 bench/apphost-health-soak.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 calls=${CALLS:-10000}
+rounds=${ROUNDS:-2}
 idle_seconds=${IDLE_SECONDS:-60}
 api=http://localhost:8080
 work=$(mktemp -d)
 log=$work/apphost.log
 
 dotnet build src/Lockout.AppHost -v q -nologo >/dev/null
-# In a process group of its own, so Ctrl+C's SIGINT reaches "dotnet run" and the AppHost it runs, and nothing else.
+# In a process group of its own, so a SIGTERM reaches "dotnet run" and the AppHost it runs, and nothing else (a
+# background job ignores SIGINT, so Ctrl+C's signal would not stop it).
 setsid dotnet run --no-build --project src/Lockout.AppHost -- --Infrastructure:Mode=local >"$log" 2>&1 &
 apphost=$!
 cleanup() {
-  kill -INT -- "-$apphost" 2>/dev/null || true
+  kill -TERM -- "-$apphost" 2>/dev/null || true
   wait "$apphost" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -82,12 +85,14 @@ health_calls() {
   curl -sS -K "$config" -w '%{http_code}\n' | sort | uniq -c | sed "s|^|  $url/health: |"
 }
 
-sample "before $calls /health calls"
-start=$(date +%s)
-health_calls "$api"
-health_calls "$writer"
-echo "  $((2 * calls)) calls in $(( $(date +%s) - start )) s"
-sample "after $calls /health calls"
+sample "before /health calls"
+for round in $(seq 1 "$rounds"); do
+  start=$(date +%s)
+  health_calls "$api"
+  health_calls "$writer"
+  echo "  $((2 * calls)) calls in $(( $(date +%s) - start )) s"
+  sample "after $((round * calls)) /health calls"
+done
 
 echo "Idle for ${idle_seconds} s ..."
 hz=$(getconf CLK_TCK)
