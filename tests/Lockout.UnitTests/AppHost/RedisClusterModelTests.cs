@@ -26,7 +26,8 @@ public sealed class RedisClusterModelTests
             Assert.Equal(cluster, Assert.Single(container.Annotations.OfType<ResourceRelationshipAnnotation>(), relationship => relationship.Type == "Parent").Resource);
         });
         Assert.Equal([7000, 7001, 7002], cluster.Nodes.Select(node => node.EndpointAnnotation.Port));
-        Assert.Equal(2, cluster.ConnectionStringExpression.ValueExpression.Count(character => character == ','));
+        Assert.Equal(2, cluster.NodesExpression.ValueExpression.Count(character => character == ','));
+        Assert.EndsWith(",password={redis-password.value}", cluster.ConnectionStringExpression.ValueExpression, StringComparison.Ordinal);
     }
 
     [Fact]
