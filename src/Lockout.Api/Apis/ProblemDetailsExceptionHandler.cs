@@ -21,6 +21,11 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             StackExchange.Redis.RedisException or Npgsql.NpgsqlException or TimeoutException =>
                 (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable.", "A data store Lockout depends on did not answer; retry shortly."),
 
+            // A cancellation the request did not ask for is a store's client giving up on a command (StackExchange.Redis
+            // cancels what it sent on a connection that failed): the same answer.
+            OperationCanceledException when !httpContext.RequestAborted.IsCancellationRequested =>
+                (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable.", "A data store Lockout depends on did not answer; retry shortly."),
+
             // Kafka has been away long enough for the outbox to fill; the decision was not taken and nothing counted.
             OutboxFullException =>
                 (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable.", "Lock decisions cannot be recorded right now; retry shortly."),

@@ -46,7 +46,7 @@ public sealed class GuessBudget(
     private readonly ResiliencePipeline _releaseRetry = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<RedisException>().Handle<RedisTimeoutException>(),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(RedisUnavailable.Is),
             MaxRetryAttempts = Math.Max(1, (int)policy.Value.ReservationLease.TotalSeconds),
             Delay = TimeSpan.FromSeconds(1),
         })
@@ -79,7 +79,7 @@ public sealed class GuessBudget(
                     Milliseconds(_policy.ReservationLease), leaseId, _redis.OutboxCapacityPerBucket,
                 ]));
         }
-        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+        catch (Exception exception) when (RedisUnavailable.Is(exception))
         {
             // A stalled Redis may still run the reservation once it wakes, and the slot would then be held for a whole
             // lease: give it back once Redis answers again (a release of a lease that was never taken does nothing).
@@ -272,7 +272,7 @@ public sealed class GuessBudget(
         {
             await _releaseRetry.ExecuteAsync(async _ => await Database.SortedSetRemoveAsync(leases, members));
         }
-        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+        catch (Exception exception) when (RedisUnavailable.Is(exception))
         {
             // Redis stayed away longer than a lease: the lease has run out by itself.
         }
