@@ -6,6 +6,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Lockout.Benchmarks.Measurement;
 using Npgsql;
+using StackExchange.Redis;
 
 namespace Lockout.Benchmarks.Systems;
 
@@ -114,21 +115,42 @@ internal sealed class LockoutFaultInjector(DistributedApplication app, string re
         }
     }
 
-    /// <summary>PING on a new connection answers PONG (not LOADING while the append-only file is read).</summary>
+    /// <summary>
+    /// PING on a new connection, after AUTH with the connection string's password, answers PONG (not LOADING while the
+    /// append-only file is read).
+    /// </summary>
     private async Task<bool> RedisAnswersAsync(CancellationToken cancellationToken)
     {
-        var endpoint = IPEndPoint.Parse(redisConnectionString.Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
+        var options = ConfigurationOptions.Parse(redisConnectionString);
+        var (host, port) = options.EndPoints[0] switch
+        {
+            DnsEndPoint dns => (dns.Host, dns.Port),
+            IPEndPoint ip => (ip.Address.ToString(), ip.Port),
+            var other => throw new InvalidOperationException($"Redis endpoint {other} is neither a host name nor an address."),
+        };
         try
         {
             using var client = new TcpClient();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(1));
-            await client.ConnectAsync(endpoint, timeout.Token);
+            await client.ConnectAsync(host == "localhost" ? "127.0.0.1" : host, port, timeout.Token);
             var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray(), timeout.Token);
-            var buffer = new byte[64];
-            var read = await stream.ReadAsync(buffer, timeout.Token);
-            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+            var commands = options.Password is { Length: > 0 } password ? $"AUTH {password}\r\nPING\r\n" : "PING\r\n";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(commands), timeout.Token);
+            var replies = new StringBuilder();
+            var buffer = new byte[256];
+            while (!replies.ToString().Contains("PONG", StringComparison.Ordinal) && !replies.ToString().Contains('-'))
+            {
+                var read = await stream.ReadAsync(buffer, timeout.Token);
+                if (read == 0)
+                {
+                    return false;
+                }
+
+                replies.Append(Encoding.ASCII.GetString(buffer, 0, read));
+            }
+
+            return replies.ToString().Contains("+PONG", StringComparison.Ordinal);
         }
         catch (Exception exception) when (exception is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
 using Confluent.Kafka;
 using Lockout.AppHost.Infrastructure;
 using Lockout.AppHost.Infrastructure.Containers;
@@ -52,8 +53,9 @@ public sealed class LocalAndContainerModeTests(AppHostFixture local) : IClassFix
     public async Task Local_redis_runs_with_the_persistence_settings_its_arguments_name()
     {
         var arguments = Settings(await ArgumentsAsync(local.App.Services, Resource(local.App, LockoutInfrastructureExtensions.RedisName)));
-        var environment = Environment(local.App, "api");
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(environment["ConnectionStrings__redis"] + ",allowAdmin=true"); // CONFIG GET is an admin command
+        // The services' Redis users may not read the configuration; the default user (the AppHost's) may.
+        var administrator = await local.App.GetConnectionStringAsync(LockoutInfrastructureExtensions.RedisName);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(administrator + ",allowAdmin=true"); // CONFIG GET is an admin command
         var server = redis.GetServers().Single();
 
         foreach (var setting in new[] { "appendonly", "appendfsync", "save", "maxmemory-policy" })
@@ -115,14 +117,12 @@ public sealed class LocalAndContainerModeTests(AppHostFixture local) : IClassFix
         var connectionStrings = environments.Values
             .SelectMany(environment => environment.Where(variable => variable.Key.StartsWith("ConnectionStrings__", StringComparison.Ordinal)))
             .GroupBy(variable => variable.Key["ConnectionStrings__".Length..])
-            .ToDictionary(group => group.Key, group => Assert.Single(group.Select(variable => variable.Value).Distinct()));
+            .ToDictionary(group => group.Key, group => group.Select(variable => variable.Value).ToList());
 
-        var shapes = new SortedDictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["redis"] = RedisShape(connectionStrings["redis"]),
-            ["kafka"] = KafkaShape(connectionStrings["kafka"]),
-            ["lockoutdb"] = string.Join(";", new NpgsqlConnectionStringBuilder(connectionStrings["lockoutdb"]).Keys.Order(StringComparer.Ordinal)),
-        };
+        // Each service has a database login of its own, so the services' strings differ; their shape is one per name.
+        var shapes = new SortedDictionary<string, string>(
+            connectionStrings.ToDictionary(name => name.Key, name => Assert.Single(name.Value.Select(value => Shape(name.Key, value)).Distinct())),
+            StringComparer.Ordinal);
 
         var settings = Settings(redisArguments);
         return new ObservedInfrastructure(
@@ -130,8 +130,15 @@ public sealed class LocalAndContainerModeTests(AppHostFixture local) : IClassFix
             shapes,
             [.. topics.OrderBy(topic => topic.Name, StringComparer.Ordinal)],
             new SortedDictionary<string, string>(RedisPersistenceSettings.ToDictionary(setting => setting, setting => settings[setting]), StringComparer.Ordinal),
-            new NpgsqlConnectionStringBuilder(connectionStrings["lockoutdb"]).Database);
+            Assert.Single(connectionStrings["lockoutdb"].Select(value => new NpgsqlConnectionStringBuilder(value).Database).Distinct()));
     }
+
+    private static string Shape(string name, string connectionString) => name switch
+    {
+        _ when name.StartsWith("redis", StringComparison.Ordinal) => RedisShape(connectionString),
+        "kafka" => KafkaShape(connectionString),
+        _ => string.Join(";", new NpgsqlConnectionStringBuilder(connectionString).Keys.Order(StringComparer.Ordinal)),
+    };
 
     /// <summary>StackExchange.Redis's format: endpoints, then options; the shape is how many endpoints and which options.</summary>
     private static string RedisShape(string connectionString)

@@ -24,7 +24,7 @@ namespace Lockout.Tests.AppHost;
 /// </summary>
 public sealed class ScaledAppHostFixture : IAsyncLifetime
 {
-    public const string AdminApiKey = "scaled-end-to-end-admin-key";
+    public const string AdminApiKey = "scaled-end-to-end-admin-key-0123456789abcdef";
     public const string Password = "right";
     public static readonly string[] ApiInstances = ["api-0", "api-1"];
     public static readonly string[] Writers = ["writer-0", "writer-1"];
