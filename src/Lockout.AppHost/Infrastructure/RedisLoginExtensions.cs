@@ -107,7 +107,18 @@ public static class RedisLoginExtensions
     private static void AppendToShellCommand(CommandLineArgsCallbackContext context, IEnumerable<string> words)
     {
         var command = context.Args.IndexOf("-c") + 1;
-        if (command <= 0 || command >= context.Args.Count || context.Args[command] is not string redisServer)
+        if (command <= 0)
+        {
+            // Run mode: the container runs with shell execution, and DCP joins its arguments into one /bin/sh -c line.
+            foreach (var word in words)
+            {
+                context.Args.Add(word);
+            }
+
+            return;
+        }
+
+        if (command >= context.Args.Count || context.Args[command] is not string redisServer)
         {
             throw new InvalidOperationException("Aspire's Redis container no longer starts through /bin/sh -c: the Redis users cannot be added to its command.");
         }
