@@ -43,7 +43,7 @@ public sealed class LocalAndContainerModeTests(AppHostFixture local) : IClassFix
 
         // Not vacuous: every part was found.
         Assert.All(Services, service => Assert.Contains($"{service}: ConnectionStrings__kafka", localMode.Variables));
-        Assert.Equal(3, localMode.ConnectionStringShapes.Count);
+        Assert.Subset(localMode.ConnectionStringShapes.Keys.ToHashSet(StringComparer.Ordinal), new HashSet<string>(["kafka", "lockoutdb", "redis", "redis-relay"]));
         Assert.Equal(2, localMode.Topics.Count);
         Assert.Equal(RedisPersistenceSettings.Length, localMode.RedisSettings.Count);
         Assert.Equal(LockoutInfrastructureExtensions.DatabaseName, localMode.DatabaseName);
