@@ -82,19 +82,7 @@ public static class RedisClusterContainerExtensions
             return Task.CompletedTask;
         });
 
-        var resource = builder.AddResource(cluster)
-            .WithInitialState(new CustomResourceSnapshot
-            {
-                ResourceType = "RedisCluster",
-                State = KnownResourceStates.Starting,
-                Properties = [new ResourcePropertySnapshot("redis.shards", shards)],
-            })
-            .WithIconName("Memory")
-            .WithConnectionStringHealthCheck((checks, checkName, connectionString) => checks.AddRedis(_ => connectionString(), name: checkName));
-        foreach (var node in nodes)
-        {
-            node.WithParentRelationship(resource);
-        }
+        var resource = builder.AddRedisClusterResource(cluster, nodes);
 
         create.WithParentRelationship(resource);
         return resource;
