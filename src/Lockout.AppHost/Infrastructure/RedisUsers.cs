@@ -21,10 +21,11 @@ public static class RedisUsers
     /// <summary>
     /// What StackExchange.Redis needs while it connects and to check a connection (INFO tells it the server's role and
     /// version: read-only, no secrets), and what the tests' per-class databases need (SELECT). The services tell it not
-    /// to send its other probes (CONFIG GET). CLUSTER NODES and SLOTS give a client a Redis Cluster's slot map (read-only).
+    /// to send its other probes (CONFIG GET). CLUSTER NODES and SLOTS give a client a Redis Cluster's slot map, and the
+    /// Redis health check asks each cluster node for CLUSTER INFO (its state: read-only).
     /// </summary>
     public static IReadOnlyList<string> ConnectionCommands { get; } =
-        ["ping", "echo", "info", "select", "client|setname", "client|id", "cluster|nodes", "cluster|slots", "cluster|shards"];
+        ["ping", "echo", "info", "select", "client|setname", "client|id", "cluster|nodes", "cluster|slots", "cluster|shards", "cluster|info"];
 
     /// <summary>The commands Lockout.Api's Lua scripts call.</summary>
     public static IReadOnlyList<string> ScriptCommands { get; } =
