@@ -232,78 +232,15 @@ public sealed class ScaledAppHostTests(ScaledAppHostFixture appHost) : IClassFix
         Assert.True(wave.AnsweredBy.All(count => count > WaveAccounts), $"both instances answered: {string.Join(", ", wave.AnsweredBy)}");
     }
 
+    // api-1's relay owned about half the buckets; only api-0 taking them over brings their events to the database.
     [Fact]
-    public async Task An_api_instance_killed_mid_wave_leaves_its_outbox_entries_to_the_other_which_relays_each_once()
-    {
-        var prefix = WavePrefix("apikill");
-        var usernames = await appHost.SeedAsync(prefix, KillWaveAccounts);
-        var killed = 0;
-        try
-        {
-            var wave = await RunWaveAsync(usernames, progress =>
-            {
-                if (progress == KillWaveAccounts / 3 && Interlocked.Exchange(ref killed, 1) == 0)
-                {
-                    appHost.Kill("api-1");
-                }
-            });
-            await LockStragglersAsync(usernames);
+    public Task An_api_instance_killed_mid_wave_leaves_its_outbox_entries_to_the_other_which_relays_each_once() =>
+        KillMidWaveAsync("api-1", "apikill");
 
-            Assert.Equal(1, killed);
-            Assert.Equal(KillWaveAccounts, wave.Locked);
-            // api-1's relay owned about half the buckets; only api-0 taking them over brings their events to the database.
-            var locks = await Poll.UntilAsync(
-                () => appHost.CountLocksAsync(prefix),
-                counts => counts.LockedRows == KillWaveAccounts && counts.Events >= KillWaveAccounts,
-                TimeSpan.FromSeconds(90),
-                "every account's LOCKED row and event after api-1 died");
-            Assert.Equal((KillWaveAccounts, KillWaveAccounts, KillWaveAccounts), locks);
-            await Poll.UntilAsync(async () => await OutboxDepthAsync() == 0, what: "every bucket's outbox to be empty");
-        }
-        finally
-        {
-            if (killed == 1)
-            {
-                await appHost.RestartAsync("api-1");
-            }
-        }
-    }
-
+    // writer-1 held about half the partitions; until the group gives them to writer-0 their events wait in Kafka.
     [Fact]
-    public async Task A_writer_killed_mid_wave_hands_its_partitions_to_the_other_and_nothing_is_lost_or_applied_twice()
-    {
-        var prefix = WavePrefix("writerkill");
-        var usernames = await appHost.SeedAsync(prefix, KillWaveAccounts);
-        var killed = 0;
-        try
-        {
-            var wave = await RunWaveAsync(usernames, progress =>
-            {
-                if (progress == KillWaveAccounts / 3 && Interlocked.Exchange(ref killed, 1) == 0)
-                {
-                    appHost.Kill("writer-1");
-                }
-            });
-            await LockStragglersAsync(usernames);
-
-            Assert.Equal(1, killed);
-            Assert.Equal(KillWaveAccounts, wave.Locked);
-            // writer-1 held about half the partitions; until the group gives them to writer-0 their events wait in Kafka.
-            var locks = await Poll.UntilAsync(
-                () => appHost.CountLocksAsync(prefix),
-                counts => counts.LockedRows == KillWaveAccounts && counts.Events >= KillWaveAccounts,
-                TimeSpan.FromSeconds(90),
-                "every account's LOCKED row and event after writer-1 died");
-            Assert.Equal((KillWaveAccounts, KillWaveAccounts, KillWaveAccounts), locks);
-        }
-        finally
-        {
-            if (killed == 1)
-            {
-                await appHost.RestartAsync("writer-1");
-            }
-        }
-    }
+    public Task A_writer_killed_mid_wave_hands_its_partitions_to_the_other_and_nothing_is_lost_or_applied_twice() =>
+        KillMidWaveAsync("writer-1", "writerkill");
 
     [Fact]
     public async Task The_seed_walk_and_the_admin_unlock_work_through_the_gateway_on_port_8080()
@@ -339,6 +276,46 @@ public sealed class ScaledAppHostTests(ScaledAppHostFixture appHost) : IClassFix
         }
 
         Assert.Equal(HttpStatusCode.OK, (await LoginAsync(appHost.Gateway, username, "right")).StatusCode);
+    }
+
+    /// <summary>
+    /// Kills <paramref name="resource"/> with SIGKILL a third into a wave of <see cref="KillWaveAccounts"/> accounts, then
+    /// checks that every account has exactly one LOCKED row and one LOCKED event and that every outbox empties; starts
+    /// the resource again for the next test.
+    /// </summary>
+    private async Task KillMidWaveAsync(string resource, string name)
+    {
+        var prefix = WavePrefix(name);
+        var usernames = await appHost.SeedAsync(prefix, KillWaveAccounts);
+        var killed = 0;
+        try
+        {
+            var wave = await RunWaveAsync(usernames, progress =>
+            {
+                if (progress == KillWaveAccounts / 3 && Interlocked.Exchange(ref killed, 1) == 0)
+                {
+                    appHost.Kill(resource);
+                }
+            });
+            await LockStragglersAsync(usernames);
+
+            Assert.Equal(1, killed);
+            Assert.Equal(KillWaveAccounts, wave.Locked);
+            var locks = await Poll.UntilAsync(
+                () => appHost.CountLocksAsync(prefix),
+                counts => counts.LockedRows == KillWaveAccounts && counts.Events >= KillWaveAccounts,
+                TimeSpan.FromSeconds(90),
+                $"every account's LOCKED row and event after {resource} died");
+            Assert.Equal((KillWaveAccounts, KillWaveAccounts, KillWaveAccounts), locks);
+            await Poll.UntilAsync(async () => await OutboxDepthAsync() == 0, what: "every bucket's outbox to be empty");
+        }
+        finally
+        {
+            if (killed == 1)
+            {
+                await appHost.RestartAsync(resource);
+            }
+        }
     }
 
     /// <summary>
