@@ -143,25 +143,16 @@ public static partial class LocalPostgresBuilderExtensions
 
     private static async Task RunAsync(string program, IReadOnlyList<string> arguments, ILogger logger, CancellationToken cancellationToken)
     {
-        using var process = Process.Start(new ProcessStartInfo(program, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        }) ?? throw new InvalidOperationException($"Could not start {program}.");
-
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
+        var result = await ToolProcess.RunAsync(program, arguments, cancellationToken);
         var programName = Path.GetFileName(program);
-        foreach (var line in ((await output) + (await errors)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var line in (result.Output + result.Errors).Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             LogToolOutput(logger, programName, line);
         }
 
-        if (process.ExitCode != 0)
+        if (result.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{program} exited with code {process.ExitCode}; see the resource's log.");
+            throw new InvalidOperationException($"{program} exited with code {result.ExitCode}; see the resource's log.");
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -189,20 +188,12 @@ public static partial class LocalRedisBuilderExtensions
         public async Task<string> RunAsync(int port, IReadOnlyList<string> command, CancellationToken cancellationToken)
         {
             // The password goes in the environment (REDISCLI_AUTH), not on a command line other users can read.
-            using var process = Process.Start(new ProcessStartInfo(program, ["-h", "127.0.0.1", "-p", Invariant(port), .. command])
+            var result = await ToolProcess.RunAsync(
+                program, ["-h", "127.0.0.1", "-p", Invariant(port), .. command], cancellationToken, new Dictionary<string, string> { ["REDISCLI_AUTH"] = password });
+            var reply = result.Output.Trim();
+            if (result.ExitCode != 0 || reply.StartsWith("ERR", StringComparison.Ordinal))
             {
-                Environment = { ["REDISCLI_AUTH"] = password },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            }) ?? throw new InvalidOperationException($"Could not start {program}.");
-            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken);
-            var reply = (await output).Trim();
-            if (process.ExitCode != 0 || reply.StartsWith("ERR", StringComparison.Ordinal))
-            {
-                throw new InvalidOperationException($"redis-cli {string.Join(' ', command)} on port {port} failed: {reply} {await errors}".Trim());
+                throw new InvalidOperationException($"redis-cli {string.Join(' ', command)} on port {port} failed: {reply} {result.Errors}".Trim());
             }
 
             return reply;
