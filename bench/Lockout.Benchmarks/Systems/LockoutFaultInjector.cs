@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
@@ -116,43 +114,23 @@ internal sealed class LockoutFaultInjector(DistributedApplication app, string re
     }
 
     /// <summary>
-    /// PING on a new connection, after AUTH with the connection string's password, answers PONG (not LOADING while the
-    /// append-only file is read).
+    /// PING on a new connection, as the connection string's user, answers (not LOADING while the append-only file is
+    /// read). A connection of its own, like the database probe's unpooled one, so no reconnect state carries over.
     /// </summary>
     private async Task<bool> RedisAnswersAsync(CancellationToken cancellationToken)
     {
         var options = ConfigurationOptions.Parse(redisConnectionString);
-        var (host, port) = options.EndPoints[0] switch
-        {
-            DnsEndPoint dns => (dns.Host, dns.Port),
-            IPEndPoint ip => (ip.Address.ToString(), ip.Port),
-            var other => throw new InvalidOperationException($"Redis endpoint {other} is neither a host name nor an address."),
-        };
+        options.AbortOnConnectFail = true;
+        options.ConnectRetry = 0;
+        options.ConnectTimeout = 1_000;
+        options.SyncTimeout = options.AsyncTimeout = 1_000;
         try
         {
-            using var client = new TcpClient();
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(1));
-            await client.ConnectAsync(host == "localhost" ? "127.0.0.1" : host, port, timeout.Token);
-            var stream = client.GetStream();
-            var commands = options.Password is { Length: > 0 } password ? $"AUTH {password}\r\nPING\r\n" : "PING\r\n";
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(commands), timeout.Token);
-            var replies = new StringBuilder();
-            var buffer = new byte[256];
-            while (!replies.ToString().Contains("PONG", StringComparison.Ordinal) && !replies.ToString().Contains('-'))
-            {
-                var read = await stream.ReadAsync(buffer, timeout.Token);
-                if (read == 0)
-                {
-                    return false;
-                }
-
-                replies.Append(Encoding.ASCII.GetString(buffer, 0, read));
-            }
-
-            return replies.ToString().Contains("+PONG", StringComparison.Ordinal);
+            await using var connection = await ConnectionMultiplexer.ConnectAsync(options).WaitAsync(cancellationToken);
+            await connection.GetDatabase().PingAsync().WaitAsync(cancellationToken);
+            return true;
         }
-        catch (Exception exception) when (exception is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (exception is RedisException or TimeoutException && !cancellationToken.IsCancellationRequested)
         {
             return false;
         }
