@@ -69,7 +69,7 @@ public sealed class SourceThrottle(
             SettleScript,
             [keys.Failures, keys.Leases, keys.Outbox],
             [
-                clock.Shift(), _options.MaxFailures, Milliseconds(_options.Window), reservation.LeaseId, failed ? 1 : 0,
+                clock.Shift(), _options.MaxFailures, Milliseconds(_options.Window), reservation.LeaseId,
                 Guid.CreateVersion7().ToString(), reservation.Source, traceParent ?? "", keys.Bucket,
             ]);
         return (int)result![0] == 1;
@@ -77,7 +77,7 @@ public sealed class SourceThrottle(
 
     /// <summary>Gives a reservation back unused (nothing was verified).</summary>
     public Task ReleaseAsync(SourceReservation reservation) =>
-        Database.ScriptEvaluateAsync("return redis.call('ZREM', KEYS[1], ARGV[1])", [keyspace.Source(reservation.Source).Leases], [reservation.LeaseId]);
+        Database.SortedSetRemoveAsync(keyspace.Source(reservation.Source).Leases, reservation.LeaseId);
 
     /// <summary>Forgets a source's failures and records THROTTLE_LIFTED.</summary>
     /// <exception cref="OutboxFullException">The outbox is full; nothing was changed.</exception>

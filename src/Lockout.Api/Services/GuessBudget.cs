@@ -31,7 +31,6 @@ public sealed class GuessBudget(
     private static readonly string SmartRecordSuccessScript = LuaScripts.Load("smart_record_success", smart: true);
     private static readonly string SmartLiftBlockScript = LuaScripts.Load("smart_lift_block", smart: true);
     private static readonly string SmartReadBlocksScript = LuaScripts.Load("smart_read_blocks", smart: true);
-    private static readonly string ReleaseScript = LuaScripts.Load("release");
     private static readonly string AdoptDatabaseLockScript = LuaScripts.Load("adopt_database_lock");
     private static readonly string ConfirmAppliedScript = LuaScripts.Load("confirm_applied");
     private static readonly string UnlockScript = LuaScripts.Load("unlock");
@@ -189,9 +188,9 @@ public sealed class GuessBudget(
         return (int)result![0] == 0;
     }
 
-    /// <summary>Returns a reservation unused, when the password could not be verified.</summary>
+    /// <summary>Returns a reservation unused, when the password could not be verified: its lease goes, nothing is counted.</summary>
     public Task ReleaseAsync(Reservation reservation) =>
-        Database.ScriptEvaluateAsync(ReleaseScript, [keyspace.Account(reservation.NormalizedUsername).Leases], [reservation.LeaseId]);
+        Database.SortedSetRemoveAsync(keyspace.Account(reservation.NormalizedUsername).Leases, reservation.LeaseId);
 
     /// <summary>Remembers a lock found in the database so later attempts are refused from Redis alone.</summary>
     public Task AdoptDatabaseLockAsync(Reservation reservation, DateTimeOffset? lockedUntil, long version)
