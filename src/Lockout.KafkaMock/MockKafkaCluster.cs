@@ -33,6 +33,19 @@ public sealed class MockKafkaCluster : IDisposable
             ?? throw new InvalidOperationException("The mock cluster reported no bootstrap servers.");
     }
 
+    /// <summary>
+    /// The <c>fetch.wait.max.ms</c> a consumer of this broker should use (the writer's, in local mode and the tests).
+    /// </summary>
+    /// <remarks>
+    /// A real broker holds a fetch that finds nothing until a message arrives (or the wait ends), so a consumer's
+    /// wait costs no latency there and librdkafka's default (500 ms) is right. The mock answers an empty fetch only
+    /// when the wait has passed and does not cut it short for a new message: every lock event can wait this long
+    /// before the writer fetches it. 10 ms kept that cost small but made an idle writer fetch 100 times a second
+    /// (about 1.4% of a core, its librdkafka broker thread); 100 ms costs at most 100 ms per event (measured by the
+    /// benchmark's steady scenario, bench/README.md) and a tenth of the idle fetches.
+    /// </remarks>
+    public const int ConsumerFetchWaitMaxMs = 100;
+
     /// <summary>The <c>host:port</c> list clients connect to.</summary>
     public string BootstrapServers { get; }
 
