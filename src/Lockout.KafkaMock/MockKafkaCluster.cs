@@ -40,11 +40,12 @@ public sealed class MockKafkaCluster : IDisposable
     /// A real broker holds a fetch that finds nothing until a message arrives (or the wait ends), so a consumer's
     /// wait costs no latency there and librdkafka's default (500 ms) is right. The mock answers an empty fetch only
     /// when the wait has passed and does not cut it short for a new message: every lock event can wait this long
-    /// before the writer fetches it. 10 ms kept that cost small but made an idle writer fetch 100 times a second
-    /// (about 1.4% of a core, its librdkafka broker thread); 100 ms costs at most 100 ms per event (measured by the
-    /// benchmark's steady scenario, bench/README.md) and a tenth of the idle fetches.
+    /// before the writer fetches it, and under load most do (the relay produces in bursts). The trade-off, measured
+    /// (bench/README.md, "Resident memory, threads and idle CPU"): an idle writer's fetches cost 1.4% of a core at
+    /// 10 ms, 0.4% at 50 ms, 0.2% at 100 ms; at 100 ms the steady scenario's lock latency rose to p50 108 ms. 50 ms
+    /// keeps the writer idle under 1% of a core at a cost of at most 50 ms per lock event on the mock.
     /// </remarks>
-    public const int ConsumerFetchWaitMaxMs = 100;
+    public const int ConsumerFetchWaitMaxMs = 50;
 
     /// <summary>The <c>host:port</c> list clients connect to.</summary>
     public string BootstrapServers { get; }
