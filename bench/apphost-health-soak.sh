@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Lockout under its AppHost as a user runs it (local mode): the API's and the writer's threads and resident memory
 # before and after each of ROUNDS rounds of CALLS /health calls on each (a second round tells warm-up from a leak),
-# then each service's CPU over an idle minute (utime+stime from /proc/PID/stat). Stops the AppHost it started.
-# Heavy: run it alone (flock /tmp/lockout-heavy.lock bench/apphost-health-soak.sh).
-#   CALLS=10000 ROUNDS=2 IDLE_SECONDS=60 bench/apphost-health-soak.sh
+# then each service's CPU over an idle minute (utime+stime from /proc/PID/stat) with its busiest threads, then, with
+# IDLE_SOAK_MINUTES, threads, memory and open files every 5 idle minutes and the CPU of the soak's last minute.
+# Stops the AppHost it started. The API listens on the fixed port 8080: run it alone
+# (flock -o /tmp/lockout-heavy.lock bench/apphost-health-soak.sh).
+#   CALLS=10000 ROUNDS=2 IDLE_SECONDS=60 IDLE_SOAK_MINUTES=30 bench/apphost-health-soak.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 calls=${CALLS:-10000}
 rounds=${ROUNDS:-2}
 idle_seconds=${IDLE_SECONDS:-60}
+idle_soak_minutes=${IDLE_SOAK_MINUTES:-0}
 api=http://localhost:8080
 work=$(mktemp -d)
 log=$work/apphost.log
@@ -40,7 +43,7 @@ pid_of() {
   local name=$1 dcp host pid
   for dcp in $(pgrep -x dcp); do
     for host in "$apphost" $(descendants "$apphost"); do
-      if tr '\0' ' ' <"/proc/$dcp/cmdline" | grep -q -- "--monitor $host "; then
+      if tr '\0' ' ' 2>/dev/null <"/proc/$dcp/cmdline" | grep -q -- "--monitor $host "; then
         for pid in $(descendants "$dcp"); do
           [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ] && { echo "$pid"; return 0; }
         done
@@ -52,7 +55,8 @@ pid_of() {
 
 echo "Waiting for $api/health ..."
 for _ in $(seq 1 240); do
-  curl -fsS -o /dev/null "$api/health" 2>/dev/null && break
+  # This AppHost's API (port 8080 is fixed: another AppHost on the machine would answer too).
+  pid_of Lockout.Api >/dev/null && pid_of Lockout.Writer >/dev/null && curl -fsS -o /dev/null "$api/health" 2>/dev/null && break
   sleep 1
 done
 curl -fsS -o /dev/null "$api/health"
@@ -94,16 +98,48 @@ for round in $(seq 1 "$rounds"); do
   sample "after $((round * calls)) /health calls"
 done
 
+# CPU ticks of each thread of a process: "tid name ticks" per line.
+thread_ticks() {
+  local task
+  for task in "/proc/$1/task/"*; do
+    printf '%s %s %s\n' "${task##*/}" "$(tr ' ' '_' <"$task/comm" 2>/dev/null)" \
+      "$(sed 's/.*) //' "$task/stat" 2>/dev/null | awk '{ print $12 + $13 }')"
+  done | sort
+}
+
+# Each service's CPU over SECONDS idle seconds, as a share of one core, and its busiest threads.
+idle_cpu() {
+  local seconds=$1 label=$2 role pid hz
+  hz=$(getconf CLK_TCK)
+  declare -A before threads_before
+  for role in api writer; do
+    pid=${role}_pid
+    pid=${!pid}
+    before[$role]=$(ticks "$pid")
+    threads_before[$role]=$(thread_ticks "$pid")
+  done
+  sleep "$seconds"
+  for role in api writer; do
+    pid=${role}_pid
+    pid=${!pid}
+    awk -v t="$(( $(ticks "$pid") - ${before[$role]} ))" -v hz="$hz" -v s="$seconds" -v role="$role" -v label="$label" \
+      'BEGIN { printf "%s %-6s %d ticks in %d s = %.2f%% of a core\n", label, role, t, s, 100 * t / hz / s }'
+    join <(echo "${threads_before[$role]}") <(thread_ticks "$pid") |
+      awk '$5 > $3 { print $5 - $3, $2 }' | sort -rn | head -5 | awk '{ printf "    %4d ticks  %s\n", $1, $2 }'
+  done
+  echo "  load: $(uptime | sed 's/.*load/load/')"
+}
+
 echo "Idle for ${idle_seconds} s ..."
-hz=$(getconf CLK_TCK)
-api_before=$(ticks "$api_pid")
-writer_before=$(ticks "$writer_pid")
-sleep "$idle_seconds"
-for role in api writer; do
-  pid=${role}_pid
-  pid=${!pid}
-  before=${role}_before
-  awk -v t="$(( $(ticks "$pid") - ${!before} ))" -v hz="$hz" -v s="$idle_seconds" -v role="$role" \
-    'BEGIN { printf "idle %-6s %d ticks in %d s = %.2f%% of a core\n", role, t, s, 100 * t / hz / s }'
-done
+idle_cpu "$idle_seconds" idle
 sample "after ${idle_seconds} s idle"
+
+if (( idle_soak_minutes > 0 )); then
+  echo "Idle soak: ${idle_soak_minutes} min (load: $(uptime | sed 's/.*load average: //'))"
+  for minute in $(seq 1 $(( idle_soak_minutes - 1 ))); do
+    sleep 60
+    if (( minute % 5 == 0 )); then sample "idle soak, ${minute} min"; fi
+  done
+  idle_cpu 60 "idle soak, last minute:"
+  sample "idle soak, ${idle_soak_minutes} min"
+fi

@@ -25,6 +25,11 @@ public static class LockoutServiceExtensions
                 .WithReference(inputs.DatabaseLogins.Writer, LockoutInfrastructureExtensions.DatabaseName).WaitForCompletion(inputs.DatabaseManager)
                 .WithEnvironment("Lockout__Events__SigningKey", inputs.EventSigningKey)
                 .WithHttpHealthCheck("/health");
+            if (inputs.Infrastructure.ConsumerFetchWaitMaxMs is { } fetchWait)
+            {
+                writer.WithEnvironment("Aspire__Confluent__Kafka__Consumer__Config__FetchWaitMaxMs", fetchWait.ToString(CultureInfo.InvariantCulture));
+            }
+
             // Several writers cannot share the launch profile's port; each gets one of its own.
             return replicas == 1 ? writer : writer.WithEndpoint("http", endpoint => endpoint.Port = null);
         })];

@@ -52,6 +52,11 @@ public static class Extensions
                 .AddRuntimeInstrumentation()
                 .AddMeter(LockoutTelemetryPrefix))
             .WithTracing(tracing => tracing
+                // The AppHost asks for every span (OTEL_TRACES_SAMPLER=always_on), which would also record the Redis
+                // PING and the SELECT 1 of each health probe's checks: the probe's request is not recorded (below),
+                // but always_on samples its children anyway, and the dashboard shows each as a trace of its own.
+                // Parent-based: a span whose parent was not recorded is not either; every other span still is.
+                .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
                 .AddSource(builder.Environment.ApplicationName, LockoutTelemetryPrefix)
                 .AddAspNetCoreInstrumentation(aspNetCore =>
                 {

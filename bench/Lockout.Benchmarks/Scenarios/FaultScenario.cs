@@ -197,6 +197,19 @@ internal static class FaultScenario
             problems.Add($"{phase.Fault}: a 503 took {slowestRefusal.TotalSeconds:0.0} s.");
         }
 
+        if (refusals.Count > 0)
+        {
+            // When the 503s came, relative to the fault, and how long the requests answered normally while it lasted
+            // waited: the answers say nothing of their own timing.
+            var slowest = refusals.MaxBy(answer => answer.CompletedAt - answer.SentAt);
+            var times = refusals.Select(answer => (answer.CompletedAt - answer.SentAt).TotalMilliseconds).Order().ToList();
+            var sinceReturn = (slowest.CompletedAt - phase.Returned).TotalSeconds;
+            var heldDuringFault = answers.Where(answer => answer.IsNormal && answer.SentAt >= phase.Start && answer.SentAt < phase.Returned)
+                .Select(answer => (answer.CompletedAt - answer.SentAt).TotalMilliseconds).DefaultIfEmpty().Max();
+            notes.Add(FormattableString.Invariant(
+                $"{phase.Fault}: 503s sent from {(refusals.Min(answer => answer.SentAt) - phase.Start).TotalSeconds:0.0} s to {(refusals.Max(answer => answer.SentAt) - phase.Start).TotalSeconds:0.0} s after the fault began (out {(phase.Returned - phase.Start).TotalSeconds:0.0} s), answered in p50 {times[times.Count / 2]:0} ms / max {times[^1]:0} ms; {times.Count(ms => ms > RefusalTarget.TotalMilliseconds)} slower than {RefusalTarget.TotalSeconds:0} s; the slowest sent {(slowest.SentAt - phase.Start).TotalSeconds:0.0} s after the fault began and answered {Math.Abs(sinceReturn):0.0} s {(sinceReturn < 0 ? "before" : "after")} its return; the slowest normal answer to a request sent during the fault took {heldDuringFault:0} ms."));
+        }
+
         var otherStatuses = answers.Where(answer => answer.Status != 0 && !answer.IsNormal && answer.Status != 503).GroupBy(answer => answer.Status).ToList();
         if (otherStatuses.Count > 0)
         {

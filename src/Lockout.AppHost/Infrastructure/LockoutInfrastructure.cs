@@ -1,5 +1,6 @@
 using Lockout.AppHost.Infrastructure.Containers;
 using Lockout.AppHost.Infrastructure.Local;
+using Lockout.KafkaMock;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lockout.AppHost.Infrastructure;
@@ -11,11 +12,14 @@ namespace Lockout.AppHost.Infrastructure;
 /// <param name="Database">The administrator's connection to <c>lockoutdb</c>: for its health check and the database
 /// manager only; the services get their roles' logins (<see cref="DatabaseLoginExtensions"/>).</param>
 /// <param name="DatabaseEndpoint">Where the PostgreSQL server listens, for those logins.</param>
+/// <param name="ConsumerFetchWaitMaxMs">The <c>fetch.wait.max.ms</c> this broker needs its consumers to use, or null for
+/// librdkafka's default (a real broker); see <see cref="MockKafkaCluster.ConsumerFetchWaitMaxMs"/>.</param>
 public sealed record LockoutInfrastructure(
     IResourceBuilder<IResourceWithConnectionString> Redis,
     IResourceBuilder<IResourceWithConnectionString> Kafka,
     IResourceBuilder<IResourceWithConnectionString> Database,
-    EndpointReference DatabaseEndpoint);
+    EndpointReference DatabaseEndpoint,
+    int? ConsumerFetchWaitMaxMs = null);
 
 public static class LockoutInfrastructureExtensions
 {
@@ -68,6 +72,6 @@ public static class LockoutInfrastructureExtensions
         var kafka = builder.AddKafkaMockCluster(KafkaName).WithLockoutTopics();
         var postgres = builder.AddLocalPostgres(PostgresName, toolchain, data);
         var database = postgres.AddDatabase(DatabaseName);
-        return new LockoutInfrastructure(redis, kafka, database, postgres.Resource.PrimaryEndpoint);
+        return new LockoutInfrastructure(redis, kafka, database, postgres.Resource.PrimaryEndpoint, MockKafkaCluster.ConsumerFetchWaitMaxMs);
     }
 }

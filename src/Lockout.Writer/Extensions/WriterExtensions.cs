@@ -38,9 +38,9 @@ public static class WriterExtensions
                 // On a broker that creates topics on first use, subscribing must not wait for the first lock.
                 settings.Config.AllowAutoCreateTopics ??= true;
                 settings.Config.StatisticsIntervalMs ??= 5000;
-                // How long the broker may hold a fetch while it has nothing new: it bounds how long a fresh lock
-                // event waits before the writer sees it (librdkafka's default is 500 ms).
-                settings.Config.FetchWaitMaxMs ??= 10;
+                // FetchWaitMaxMs stays librdkafka's (500 ms): a real broker answers a waiting fetch as soon as a
+                // message arrives, so the wait costs no latency, and an idle writer fetches twice a second. Local mode's
+                // mock broker does not, and the AppHost sets a shorter wait for it (MockKafkaCluster.ConsumerFetchWaitMaxMs).
                 // A writer that died is replaced within this time instead of Kafka's default 45 s.
                 settings.Config.SessionTimeoutMs ??= 10_000;
             },

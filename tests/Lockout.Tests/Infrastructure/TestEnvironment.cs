@@ -1,3 +1,4 @@
+using System.Globalization;
 using Confluent.Kafka;
 using Dapper;
 using Lockout.Api.Redis;
@@ -86,6 +87,8 @@ public sealed class TestEnvironment : IAsyncDisposable
     public Dictionary<string, string?> WriterSettings() => new()
     {
         ["ConnectionStrings:kafka"] = Kafka.BootstrapServers,
+        // As local mode's AppHost sets it for this broker.
+        ["Aspire:Confluent:Kafka:Consumer:Config:FetchWaitMaxMs"] = MockKafkaCluster.ConsumerFetchWaitMaxMs.ToString(CultureInfo.InvariantCulture),
         ["ConnectionStrings:lockoutdb"] = DatabaseLogins.Writer,
         ["Lockout:Events:SigningKey"] = EventSigningKey,
         ["Logging:LogLevel:Default"] = "Warning",

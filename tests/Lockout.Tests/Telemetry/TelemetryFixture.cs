@@ -49,6 +49,8 @@ public sealed class TelemetryFixture(LocalInfrastructureFixture infrastructure) 
             ["Logging:LogLevel:Default"] = "Debug",
             ["Lockout:PasswordHasher:IterationCount"] = "1000",
             ["Aspire:Confluent:Kafka:Consumer:Config:StatisticsIntervalMs"] = "500",
+            // As the AppHost sets it for the dashboard: every span sampled, whatever its parent.
+            ["OTEL_TRACES_SAMPLER"] = "always_on",
         };
         Writer = new WriterHost(Environment, settings, services => Configure(services, _writerSpans)).Start();
         Api = new ApiHost(Environment, settings, services => Configure(services, _apiSpans));

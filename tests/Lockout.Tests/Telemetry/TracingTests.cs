@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Lockout.Tests.Infrastructure;
+using Microsoft.Extensions.Hosting;
 
 namespace Lockout.Tests.Telemetry;
 
@@ -51,6 +52,31 @@ public sealed class TracingTests(TelemetryFixture telemetry) : IClassFixture<Tel
         var apply = Assert.Single(trace, span => span.DisplayName == "apply lockout-events batch");
         Assert.Equal(process.SpanId, apply.ParentSpanId);
         Assert.Contains(trace, span => span.Source.Name == "Npgsql" && span.ParentSpanId == apply.SpanId);
+    }
+
+    [Fact]
+    public async Task A_health_probe_leaves_no_span_not_even_of_the_checks_it_runs()
+    {
+        // The orchestrator probes /health every few seconds; the probe's request is not traced, and the Redis PING and
+        // the SELECT 1 its checks run must not be either, or the dashboard's Traces page fills with them.
+        using var client = telemetry.Api.CreateClient();
+        List<ActivityTraceId> probes = [];
+        for (var probe = 0; probe < 5; probe++)
+        {
+            using var response = await client.GetAsync(Extensions.HealthEndpointPath);
+            probes.Add(ActivityContext.Parse(Assert.Single(response.Headers.GetValues("traceparent")), null).TraceId);
+        }
+
+        // A login after the probes: once its Redis span is exported, the Redis instrumentation has flushed what it
+        // profiled before it (the probes' PINGs included); the database spans end before the probes' answers.
+        var username = TestEnvironment.NewUsername("probe");
+        using var login = await client.PostAsJsonAsync("/login", new { username, password = "wrong" });
+        var loginTrace = ActivityContext.Parse(Assert.Single(login.Headers.GetValues("traceparent")), null).TraceId;
+        await Poll.UntilAsync(
+            () => Task.FromResult(telemetry.Spans.Any(span => span.TraceId == loginTrace && span.GetTagItem("db.system") is "redis")),
+            what: "the login's Redis span");
+
+        Assert.Empty(telemetry.Spans.Where(span => probes.Contains(span.TraceId)).Select(span => $"{span.Source.Name}: {span.DisplayName}"));
     }
 
     private static IEnumerable<Activity> Ancestors(Activity span, List<Activity> spans)
