@@ -86,6 +86,12 @@ internal sealed record BenchmarkOptions
     /// <summary>Extra environment for Lockout's writer (e.g. a Kafka consumer setting under trial).</summary>
     public IReadOnlyDictionary<string, string> WriterEnvironment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// <c>--api-instances</c>, <c>--writers</c>, <c>--redis-shards</c>: how many of each part Lockout's AppHost starts
+    /// (its <c>Scale</c> section); the memory scenario's Redis gets the same shards.
+    /// </summary>
+    public Systems.LockoutScale Scale { get; init; } = Systems.LockoutScale.Single;
+
     /// <summary>Write the tables, targets and chart again from this results JSON instead of running.</summary>
     public string? RenderFrom { get; init; }
 
@@ -180,12 +186,24 @@ internal sealed record BenchmarkOptions
                 "--policy" => options with { Policies = ParsePolicies(value) },
                 "--stuffing-sources" => options with { StuffingSources = Integer(value) },
                 "--targeted-sources" => options with { TargetedSources = Integer(value) },
+                "--api-instances" => options with { Scale = options.Scale with { ApiInstances = Count(name, value) } },
+                "--writers" => options with { Scale = options.Scale with { Writers = Count(name, value) } },
+                "--redis-shards" => options with { Scale = options.Scale with { RedisShards = Count(name, value) } },
                 _ => throw new ArgumentException($"Unknown option {name}."),
             };
         }
 
+        if (!options.Scale.IsSingle && (options.Scenarios ?? AllScenarios).Intersect(["faults"]).Any())
+        {
+            // The fault injector breaks and restarts "api", "writer" and "redis" by name.
+            throw new ArgumentException("--scenario faults runs on one instance of each part: leave out --api-instances, --writers and --redis-shards, or choose other scenarios.");
+        }
+
         return options;
     }
+
+    private static int Count(string name, string value) =>
+        Integer(value) is var count and >= 1 and <= 16 ? count : throw new ArgumentException($"{name} is a whole number from 1 to 16.");
 
     private static List<HashSetting> ParseHashes(string value) => value switch
     {
@@ -253,6 +271,11 @@ internal sealed record BenchmarkOptions
           --memory-accounts N          accounts the memory scenario fills Redis with (default 1,000,000)
           --out DIR                    where results go (default bench/results)
           --quiet-wait S               before each run, wait up to S s for other programs to stop using the CPU (default 90; smoke 0)
+          --api-instances N --writers N --redis-shards N   Lockout's scale (the AppHost's --Scale:ApiReplicas, WriterReplicas,
+                                       RedisShards; default 1 each): the load spreads its connections over the API
+                                       instances' own ports (as a client-side balancer would; wrk runs go to the first);
+                                       CPU and memory are reported per instance (api-0, writer-1, redis-2, ...); the
+                                       memory scenario's Redis is a cluster of the same shards; not with faults
           --api-env KEY=VALUE          extra environment for Lockout's API (try runtime settings); repeatable
           --writer-env KEY=VALUE       the same for Lockout's writer
           --perf-map                   services write perf maps (DOTNET_PerfMapEnabled=1), for profiling with perf

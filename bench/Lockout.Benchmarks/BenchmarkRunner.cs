@@ -39,7 +39,7 @@ internal static class BenchmarkRunner
         // Redis alone, no login system: once, whatever the hashing.
         if (options.Hashes.Any(hash => options.ScenariosFor(hash).Contains("memory")) && !options.Hold)
         {
-            await RedisMemoryScenario.RunAsync(options.MemoryAccounts, options.OutputDirectory, cancellationToken);
+            await RedisMemoryScenario.RunAsync(options.MemoryAccounts, options.Scale.RedisShards, options.OutputDirectory, cancellationToken);
         }
 
         foreach (var hash in options.Hashes)
@@ -100,8 +100,8 @@ internal static class BenchmarkRunner
         var logPath = Path.Combine(options.OutputDirectory, mode == LockoutPolicyMode.Account ? $"{hash.Name}-apphost.log" : $"{hash.Name}-smart-apphost.log");
         AnsiConsole.MarkupLine($"[bold]Lockout in {mode} mode[/]");
         var lockout = await AnsiConsole.Status().StartAsync(
-            $"Starting Lockout in {mode} mode (AppHost, local mode: redis-server, PostgreSQL, mock Kafka, writer, API)…",
-            _ => LockoutSystem.StartAsync(mode, hash.IterationCount, logPath, options.CatchUpTimeout, options.PerfMap, options.ApiEnvironment, options.WriterEnvironment, cancellationToken));
+            $"Starting Lockout in {mode} mode (AppHost, local mode: redis-server, PostgreSQL, mock Kafka, writer, API; {options.Scale})…",
+            _ => LockoutSystem.StartAsync(mode, options.Scale, hash.IterationCount, logPath, options.CatchUpTimeout, options.PerfMap, options.ApiEnvironment, options.WriterEnvironment, cancellationToken));
         await using (lockout)
         {
             var identity = await IdentitySystem.StartAsync(lockout.DatabaseConnectionString, hash.IterationCount, options.PerfMap, cancellationToken);
@@ -110,7 +110,7 @@ internal static class BenchmarkRunner
             await using (var ceiling = await CeilingSystem.StartAsync(lockout.RedisConnectionString, options.PerfMap, cancellationToken))
             await using (var redis = await Measurement.RedisActivity.ConnectAsync(lockout.RedisConnectionString))
             {
-                AnsiConsole.MarkupLine($"Lockout API on {lockout.LoginEndpoint}, Identity on {identity.LoginEndpoint}, baseline on {baseline.LoginEndpoint}; logs in {Markup.Escape(logPath)}");
+                AnsiConsole.MarkupLine($"Lockout API on {string.Join(", ", lockout.LoginEndpoints)}, Identity on {identity.LoginEndpoint}, baseline on {baseline.LoginEndpoint}; logs in {Markup.Escape(logPath)}");
                 var session = new BenchmarkSession(options, hash, lockout, identity, baseline, ceiling, redis);
                 await session.WarmUpAsync(cancellationToken);
                 if (options.Hold)

@@ -17,7 +17,7 @@ internal sealed class LoadRun : ILoadRun
     // Long enough for a thousand 66 ms hashes queued on two cores (product hashing) to be answered.
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(120);
 
-    private readonly IPEndPoint _endpoint;
+    private IReadOnlyList<IPEndPoint> _endpoints;
     private readonly IRequestPlan _plan;
     private readonly int _connections;
     private readonly TimeSpan? _duration;
@@ -29,7 +29,7 @@ internal sealed class LoadRun : ILoadRun
 
     private LoadRun(IPEndPoint endpoint, IRequestPlan plan, int connections, TimeSpan? duration, TimeSpan warmup, double? perSecond, int trackedAccounts)
     {
-        _endpoint = endpoint;
+        _endpoints = [endpoint];
         _plan = plan;
         _connections = connections;
         _duration = duration;
@@ -55,6 +55,16 @@ internal sealed class LoadRun : ILoadRun
     /// <summary>Sends the plan's requests at <paramref name="perSecond"/>, whatever the answers' pace.</summary>
     public static LoadRun Paced(IPEndPoint endpoint, IRequestPlan plan, int connections, double perSecond, int trackedAccounts = 0) =>
         new(endpoint, plan, connections, duration: null, warmup: default, perSecond, trackedAccounts);
+
+    /// <summary>
+    /// Several instances of one service (Lockout's API instances): connection <c>i</c> goes to instance
+    /// <c>i mod n</c>, as a client-side balancer spreads connections, so each instance gets an even share.
+    /// </summary>
+    public LoadRun SpreadOver(IReadOnlyList<IPEndPoint> endpoints)
+    {
+        _endpoints = endpoints.Count > 0 ? endpoints : throw new ArgumentException("No endpoint to send to.", nameof(endpoints));
+        return this;
+    }
 
     public async Task<LoadOutcome> RunAsync(CancellationToken cancellationToken)
     {
@@ -100,7 +110,7 @@ internal sealed class LoadRun : ILoadRun
             await gate.WaitAsync(cancellationToken);
             try
             {
-                _open[slot] = await HttpLoginConnection.OpenAsync(_endpoint, cancellationToken);
+                _open[slot] = await HttpLoginConnection.OpenAsync(Endpoint(slot), cancellationToken);
             }
             finally
             {
@@ -118,7 +128,7 @@ internal sealed class LoadRun : ILoadRun
             int status;
             try
             {
-                var connection = _open[slot] ??= await HttpLoginConnection.OpenAsync(_endpoint, CancellationToken.None);
+                var connection = _open[slot] ??= await HttpLoginConnection.OpenAsync(Endpoint(slot), CancellationToken.None);
                 status = await connection.SendAsync(request.Bytes);
             }
             catch (Exception exception) when (exception is SocketException or IOException or InvalidDataException or ObjectDisposedException)
@@ -132,6 +142,8 @@ internal sealed class LoadRun : ILoadRun
             Recorder.Record(tally, request.Account, status, started, Stopwatch.GetTimestamp());
         }
     }
+
+    private IPEndPoint Endpoint(int slot) => _endpoints[slot % _endpoints.Count];
 
     private async ValueTask<long> WaitUntilDueAsync(long index)
     {

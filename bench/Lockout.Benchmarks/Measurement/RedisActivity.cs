@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace Lockout.Benchmarks.Measurement;
 
 /// <summary>
-/// Commands Lockout's Redis served, by command, from <c>INFO commandstats</c>: a run's delta divided by its answers is
+/// Commands Lockout's Redis served (every primary of a cluster), by command, from <c>INFO commandstats</c>: a run's delta divided by its answers is
 /// the round trips a login costs (a script call is one command). The benchmark's own <c>INFO</c> calls are left out.
 /// </summary>
 internal sealed class RedisActivity : IAsyncDisposable
@@ -18,15 +18,16 @@ internal sealed class RedisActivity : IAsyncDisposable
 
     public async Task<RedisCommandCounts> SnapshotAsync()
     {
-        var sections = await _redis.GetServers()[0].InfoAsync("commandstats");
+        // A Redis Cluster's commands are the sum over its primaries.
+        var servers = await Task.WhenAll(_redis.GetServers().Where(server => !server.IsReplica).Select(server => server.InfoAsync("commandstats")));
         var calls = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (name, value) in sections.SelectMany(section => section))
+        foreach (var (name, value) in servers.SelectMany(sections => sections).SelectMany(section => section))
         {
             // cmdstat_evalsha:calls=123,usec=456,...
             var command = name.Replace("cmdstat_", "", StringComparison.Ordinal);
             if (command != "info" && value.Split(',').FirstOrDefault(field => field.StartsWith("calls=", StringComparison.Ordinal)) is { } field)
             {
-                calls[command] = long.Parse(field["calls=".Length..], CultureInfo.InvariantCulture);
+                calls[command] = calls.GetValueOrDefault(command) + long.Parse(field["calls=".Length..], CultureInfo.InvariantCulture);
             }
         }
 

@@ -35,7 +35,7 @@ internal sealed class BenchmarkSession(
         {
             await system.SeedAsync(accounts, cancellationToken);
             var duration = options.Smoke ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(5);
-            var run = LoadRun.ClosedLoop(system.LoginEndpoint, new RandomLoginPlan(correct, wrong, wrongShare: 0.3), 64, duration);
+            var run = LoadRun.ClosedLoop(system.LoginEndpoint, new RandomLoginPlan(correct, wrong, wrongShare: 0.3), 64, duration).SpreadOver(system.LoginEndpoints);
             await LiveProgress.RunAsync($"warm-up {system.Name}", run, duration.TotalSeconds, null, cancellationToken);
         }
     }
@@ -49,7 +49,7 @@ internal sealed class BenchmarkSession(
         LoadOutcome? prepared = null;
         if (spec.Prepare is { } prepare)
         {
-            var preparation = prepare(system.LoginEndpoint);
+            var preparation = prepare(system.LoginEndpoint).SpreadOver(system.LoginEndpoints);
             prepared = await LiveProgress.RunAsync($"{label} (preparing)", preparation, null, spec.PrepareRequests, cancellationToken);
         }
 
@@ -62,6 +62,17 @@ internal sealed class BenchmarkSession(
         var window = Stopwatch.StartNew();
 
         var load = spec.CreateLoad(system.LoginEndpoint);
+        List<string> problems = [];
+        List<string> notes = [];
+        if (load is LoadRun spread)
+        {
+            spread.SpreadOver(system.LoginEndpoints);
+        }
+        else if (system.LoginEndpoints.Count > 1)
+        {
+            notes.Add($"{load.Generator}: to the first of {system.LoginEndpoints.Count} API instances only (one URL)");
+        }
+
         if (load is TargetedAttackRun targeted)
         {
             // Smart mode's promise: the attacked account's owner still signs in from a source it knows.
@@ -84,8 +95,6 @@ internal sealed class BenchmarkSession(
             outcome = outcome with { VerifiedAnswersByAccount = [.. outcome.VerifiedAnswersByAccount.Zip(prepared.VerifiedAnswersByAccount, (a, b) => a + b)] };
         }
 
-        List<string> problems = [];
-        List<string> notes = [];
         if (outcome.Generator == LoadGenerator.Wrk)
         {
             outcome = await SplitRefusalsAsync(system, spec.Accounts, outcome, atWindow, problems, notes, cancellationToken);
@@ -188,7 +197,7 @@ internal sealed class BenchmarkSession(
         // the frozen writer is let go.
         var before = writerFrozen ? null : await _activity.SnapshotAsync(cancellationToken);
         var monitor = writerFrozen ? null : ProcessMonitor.Start(_ours);
-        var frozen = writerFrozen ? lockout.FreezeWriter() : null;
+        var frozen = writerFrozen ? lockout.FreezeWriters() : null;
         var appendTime = Stopwatch.StartNew();
         DateTime appendedAt;
         var relaySeconds = 0.0;

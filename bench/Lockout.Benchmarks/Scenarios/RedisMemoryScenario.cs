@@ -17,28 +17,33 @@ namespace Lockout.Benchmarks.Scenarios;
 /// filled through the API's own <see cref="GuessBudget"/> (its Lua scripts, EVALSHA, many calls in flight): every account
 /// fails once, then three times more, then a fifth time, which locks it. <c>used_memory</c> is read before and after each
 /// round. A lock's event sits in the outbox until Kafka has it; the relay then deletes it, as this run does by trimming
-/// the outbox after each slice of locks (so the outbox never reaches its cap).
+/// the outbox after each slice of locks (so the outbox never reaches its cap). With several shards, the redis-servers
+/// are a Redis Cluster as the AppHost makes it (the slots split evenly), and <c>used_memory</c> is the nodes' sum.
 /// </summary>
 internal static class RedisMemoryScenario
 {
     private const int InFlight = 2000;
     private const int LockSlice = 100_000;
 
-    public static async Task<RedisMemoryResult> RunAsync(int accounts, string outputDirectory, CancellationToken cancellationToken)
+    public static async Task<RedisMemoryResult> RunAsync(int accounts, int shards, string outputDirectory, CancellationToken cancellationToken)
     {
-        AnsiConsole.Write(new Rule($"Redis memory per account, {accounts:N0} accounts").LeftJustified());
-        using var server = await StandaloneRedis.StartAsync(cancellationToken);
-        await using var redis = await ConnectionMultiplexer.ConnectAsync($"{server.ConnectionString},abortConnect=false,syncTimeout=30000,asyncTimeout=30000");
+        AnsiConsole.Write(new Rule($"Redis memory per account, {accounts:N0} accounts, {shards} shard(s)").LeftJustified());
+        using var server = await StandaloneRedis.StartAsync(shards, cancellationToken);
+        var fresh = await server.UsedMemoryPerNodeAsync(cancellationToken);
+        // allowAdmin: INFO per node (IServer).
+        await using var redis = await ConnectionMultiplexer.ConnectAsync($"{server.ConnectionString},abortConnect=false,allowAdmin=true,syncTimeout=30000,asyncTimeout=30000");
         var redisOptions = new LockoutRedisOptions();
         var keyspace = new LockoutKeyspace(Options.Create(redisOptions));
         var policy = new LockoutPolicy();
         var budget = new GuessBudget(redis, keyspace, Options.Create(policy), Options.Create(redisOptions), new RedisClock(TimeProvider.System));
         var names = Enumerable.Range(0, accounts).Select(i => $"MEMORY-{i.ToString("D7", CultureInfo.InvariantCulture)}").ToArray();
 
-        // The scripts are loaded (and the first keys made) by a warm-up account, so the baseline holds the script cache.
-        await FailAsync(budget, ["MEMORY-WARMUP"], cancellationToken);
+        // The scripts are loaded (and the first keys made) by warm-up accounts in every bucket, so the baseline holds
+        // every node's script cache.
+        await FailAsync(budget, [.. Enumerable.Range(0, 64).Select(i => $"MEMORY-WARMUP-{i}")], cancellationToken);
         await TrimOutboxAsync(redis, keyspace);
-        var empty = await UsedMemoryAsync(redis);
+        var emptyPerNode = await UsedMemoryPerNodeAsync(redis, server.Ports);
+        var empty = emptyPerNode.Sum();
         var watch = Stopwatch.StartNew();
 
         await Round("1st wrong password", names, budget, cancellationToken);
@@ -67,8 +72,9 @@ internal static class RedisMemoryScenario
             outboxBytes += withEvents - await UsedMemoryAsync(redis);
         }
 
-        var locked = await UsedMemoryAsync(redis);
-        var keys = await redis.GetServer(server.ConnectionString).DatabaseSizeAsync();
+        var lockedPerNode = await UsedMemoryPerNodeAsync(redis, server.Ports);
+        var locked = lockedPerNode.Sum();
+        var keys = (await Task.WhenAll(redis.GetServers().Select(node => node.DatabaseSizeAsync()))).Sum();
         var result = new RedisMemoryResult(
             accounts,
             names[0].Length,
@@ -80,7 +86,12 @@ internal static class RedisMemoryScenario
             LockedMiB: (locked - empty) / 1024.0 / 1024.0,
             Keys: keys,
             Seconds: watch.Elapsed.TotalSeconds,
-            MaxMemory: RedisServerSettings.DefaultMaxMemory);
+            MaxMemory: RedisServerSettings.DefaultMaxMemory)
+        {
+            Shards = shards,
+            FreshNodeBytes = fresh,
+            LockedGrowthPerNodeBytes = [.. lockedPerNode.Zip(emptyPerNode, (after, before) => after - before)],
+        };
         Write(result, outputDirectory);
         return result;
     }
@@ -112,12 +123,15 @@ internal static class RedisMemoryScenario
         await Task.WhenAll(keyspace.AllBuckets.Select(bucket => database.StreamTrimAsync(LockoutKeyspace.Outbox(bucket), 0)));
     }
 
-    private static async Task<long> UsedMemoryAsync(ConnectionMultiplexer redis)
-    {
-        var info = await redis.GetDatabase().ExecuteAsync("INFO", "memory");
-        var line = info.ToString().Split('\n').First(line => line.StartsWith("used_memory:", StringComparison.Ordinal));
-        return long.Parse(line["used_memory:".Length..].Trim(), CultureInfo.InvariantCulture);
-    }
+    private static async Task<long> UsedMemoryAsync(ConnectionMultiplexer redis) =>
+        (await UsedMemoryPerNodeAsync(redis, [.. redis.GetServers().Select(node => ((IPEndPoint)node.EndPoint).Port)])).Sum();
+
+    /// <summary><c>used_memory</c> of each node, in the order of <paramref name="ports"/> (the shards' order).</summary>
+    private static async Task<long[]> UsedMemoryPerNodeAsync(ConnectionMultiplexer redis, IReadOnlyList<int> ports) =>
+        await Task.WhenAll(ports.Select(async port =>
+            UsedMemory((await redis.GetServer(IPAddress.Loopback, port).InfoAsync("memory")).SelectMany(section => section).First(pair => pair.Key == "used_memory").Value)));
+
+    private static long UsedMemory(string value) => long.Parse(value.Trim(), CultureInfo.InvariantCulture);
 
     private static void Write(RedisMemoryResult result, string outputDirectory)
     {
@@ -141,41 +155,148 @@ internal static class RedisMemoryScenario
             .AppendLine(CultureInfo.InvariantCulture, $"| + its LOCKED event while in the outbox | {result.OutboxEventBytes:N0} |")
             .AppendLine()
             .AppendLine(result.Summary);
-        File.WriteAllText(Path.Combine(outputDirectory, "redis-memory.md"), markdown.ToString());
-    }
-
-    /// <summary>A redis-server on a free loopback port with the AppHost's settings, in a folder of its own, gone when disposed.</summary>
-    private sealed class StandaloneRedis : IDisposable
-    {
-        private readonly Process _process;
-        private readonly DirectoryInfo _data;
-
-        private StandaloneRedis(Process process, DirectoryInfo data, int port)
+        if (result.Shards > 1)
         {
-            _process = process;
-            _data = data;
-            ConnectionString = $"127.0.0.1:{port}";
+            markdown.AppendLine()
+                .AppendLine("| node | used_memory when started | growth, all accounts locked |")
+                .AppendLine("| --- | ---: | ---: |");
+            for (var node = 0; node < result.Shards; node++)
+            {
+                markdown.AppendLine(CultureInfo.InvariantCulture, $"| redis-{node} | {result.FreshNodeBytes[node] / 1024.0 / 1024.0:0.00} MiB | {result.LockedGrowthPerNodeBytes[node] / 1024.0 / 1024.0:N0} MiB |");
+            }
+        }
+        else
+        {
+            markdown.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"used_memory when started: {result.FreshNodeBytes[0] / 1024.0 / 1024.0:0.00} MiB.");
         }
 
-        public string ConnectionString { get; }
+        AnsiConsole.MarkupLine(Markup.Escape($"used_memory of each node when started: {string.Join(", ", result.FreshNodeBytes.Select(bytes => $"{bytes / 1024.0 / 1024.0:0.00} MiB"))}; growth per node, all locked: {string.Join(", ", result.LockedGrowthPerNodeBytes.Select(bytes => $"{bytes / 1024.0 / 1024.0:N0} MiB"))}"));
+        var file = result.Shards == 1 ? "redis-memory.md" : $"redis-memory-{result.Shards}-shards.md";
+        File.WriteAllText(Path.Combine(outputDirectory, file), markdown.ToString());
+    }
 
-        public static async Task<StandaloneRedis> StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// A redis-server on a free loopback port with the AppHost's settings, in a folder of its own, gone when disposed;
+    /// or several, with cluster mode on, joined as the AppHost joins them (slots split evenly, then MEET).
+    /// </summary>
+    private sealed class StandaloneRedis : IDisposable
+    {
+        private readonly List<Process> _processes = [];
+        private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("lockout-bench-redis");
+        private readonly List<int> _ports = [];
+
+        /// <summary>The nodes' ports, in the shards' order.</summary>
+        public IReadOnlyList<int> Ports => _ports;
+
+        public string ConnectionString => string.Join(',', _ports.Select(port => $"127.0.0.1:{port}"));
+
+        public static async Task<StandaloneRedis> StartAsync(int shards, CancellationToken cancellationToken)
         {
-            var redisServer = LocalToolchain.Find(out var missing)?.RedisServer ?? throw new InvalidOperationException($"{missing} is not installed.");
+            var toolchain = LocalToolchain.Find(out var missing) ?? throw new InvalidOperationException($"{missing} is not installed.");
+            var server = new StandaloneRedis();
+            try
+            {
+                for (var shard = 0; shard < shards; shard++)
+                {
+                    server.StartNode(toolchain.RedisServer, shard, clusterNode: shards > 1);
+                }
+
+                foreach (var (port, process) in server._ports.Zip(server._processes))
+                {
+                    await WaitUntilListeningAsync(port, process, cancellationToken);
+                }
+
+                if (shards > 1)
+                {
+                    await server.CreateClusterAsync(toolchain.RedisCli, cancellationToken);
+                }
+
+                return server;
+            }
+            catch
+            {
+                server.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary><c>used_memory</c> of each node before anything is stored (the cost of a node, cluster state included).</summary>
+        public async Task<long[]> UsedMemoryPerNodeAsync(CancellationToken cancellationToken) =>
+            await Task.WhenAll(_ports.Select(async port =>
+            {
+                var info = await RedisCliAsync(LocalToolchain.Find(out _)!.RedisCli, port, ["INFO", "memory"], cancellationToken);
+                var line = info.Split('\n').First(line => line.StartsWith("used_memory:", StringComparison.Ordinal));
+                return UsedMemory(line["used_memory:".Length..]);
+            }));
+
+        private void StartNode(string redisServer, int shard, bool clusterNode)
+        {
             var port = FreePort();
-            var data = Directory.CreateTempSubdirectory("lockout-bench-redis");
-            var start = new ProcessStartInfo(redisServer,
+            var directory = Directory.CreateDirectory(Path.Combine(_data.FullName, shard.ToString(CultureInfo.InvariantCulture)));
+            List<string> arguments =
             [
-                "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", data.FullName,
+                "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", directory.FullName,
                 .. RedisServerSettings.Arguments(RedisServerSettings.DefaultMaxMemory),
-            ])
+            ];
+            if (clusterNode)
+            {
+                arguments.AddRange([.. RedisServerSettings.ClusterNodeArguments(), "--cluster-port", FreePort().ToString(CultureInfo.InvariantCulture)]);
+            }
+
+            var process = Process.Start(new ProcessStartInfo(redisServer, arguments) { RedirectStandardOutput = true, UseShellExecute = false })
+                ?? throw new InvalidOperationException("redis-server did not start.");
+            _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            _processes.Add(process);
+            _ports.Add(port);
+        }
+
+        private async Task CreateClusterAsync(string redisCli, CancellationToken cancellationToken)
+        {
+            for (var i = 0; i < _ports.Count; i++)
+            {
+                var (first, last) = RedisServerSettings.SlotRange(i, _ports.Count);
+                await RedisCliAsync(redisCli, _ports[i], ["CLUSTER", "ADDSLOTSRANGE", Invariant(first), Invariant(last)], cancellationToken);
+            }
+
+            var firstBus = (await RedisCliAsync(redisCli, _ports[0], ["CONFIG", "GET", "cluster-port"], cancellationToken)).Split('\n')[1].Trim();
+            for (var i = 1; i < _ports.Count; i++)
+            {
+                await RedisCliAsync(redisCli, _ports[i], ["CLUSTER", "MEET", "127.0.0.1", Invariant(_ports[0]), firstBus], cancellationToken);
+            }
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            foreach (var port in _ports)
+            {
+                while (!(await RedisCliAsync(redisCli, port, ["CLUSTER", "INFO"], cancellationToken)).Contains("cluster_state:ok", StringComparison.Ordinal)
+                    || !(await RedisCliAsync(redisCli, port, ["CLUSTER", "INFO"], cancellationToken)).Contains($"cluster_known_nodes:{_ports.Count}", StringComparison.Ordinal))
+                {
+                    if (DateTime.UtcNow > deadline)
+                    {
+                        throw new TimeoutException($"The {_ports.Count} redis-servers did not form a cluster within 60 s.");
+                    }
+
+                    await Task.Delay(100, cancellationToken);
+                }
+            }
+        }
+
+        private static async Task<string> RedisCliAsync(string redisCli, int port, IReadOnlyList<string> command, CancellationToken cancellationToken)
+        {
+            using var process = Process.Start(new ProcessStartInfo(redisCli, ["-h", "127.0.0.1", "-p", Invariant(port), .. command])
             {
                 RedirectStandardOutput = true,
+                RedirectStandardError = true,
                 UseShellExecute = false,
-            };
-            var process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
-            _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            var server = new StandaloneRedis(process, data, port);
+            }) ?? throw new InvalidOperationException($"Could not start {redisCli}.");
+            var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            return process.ExitCode == 0 && !output.StartsWith("ERR", StringComparison.Ordinal)
+                ? output
+                : throw new InvalidOperationException($"redis-cli {string.Join(' ', command)} on port {port}: {output}{await process.StandardError.ReadToEndAsync(cancellationToken)}");
+        }
+
+        private static async Task WaitUntilListeningAsync(int port, Process process, CancellationToken cancellationToken)
+        {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
             while (true)
             {
@@ -183,31 +304,32 @@ internal static class RedisMemoryScenario
                 {
                     using var client = new TcpClient();
                     await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
-                    return server;
+                    return;
                 }
                 catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
                 {
                     await Task.Delay(50, cancellationToken);
-                }
-                catch
-                {
-                    server.Dispose();
-                    throw;
                 }
             }
         }
 
         public void Dispose()
         {
-            if (!_process.HasExited)
+            foreach (var process in _processes)
             {
-                _process.Kill();
-                _process.WaitForExit();
+                if (!process.HasExited)
+                {
+                    process.Kill();
+                    process.WaitForExit();
+                }
+
+                process.Dispose();
             }
 
-            _process.Dispose();
             _data.Delete(recursive: true);
         }
+
+        private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
         private static int FreePort()
         {
@@ -232,7 +354,17 @@ internal sealed record RedisMemoryResult(
     double Seconds,
     string MaxMemory)
 {
-    public string Summary => string.Create(CultureInfo.InvariantCulture,
-        $"{Accounts:N0} accounts with {UsernameLength}-character usernames, Account mode's defaults, through the API's scripts in {Seconds:0} s; used_memory growth from an empty keyspace, divided by the accounts. " +
-        $"All locked: {LockedMiB:N0} MiB in {Keys:N0} keys, against the AppHost's maxmemory of {MaxMemory}.");
+    /// <summary>Redis primaries the accounts were spread over (one: a single redis-server).</summary>
+    public int Shards { get; init; } = 1;
+
+    /// <summary>Each node's <c>used_memory</c> when started, before any key or script.</summary>
+    public IReadOnlyList<long> FreshNodeBytes { get; init; } = [];
+
+    /// <summary>Each node's growth from the empty keyspace to every account locked.</summary>
+    public IReadOnlyList<long> LockedGrowthPerNodeBytes { get; init; } = [];
+
+    public string Summary =>
+        string.Create(CultureInfo.InvariantCulture, $"{Accounts:N0} accounts with {UsernameLength}-character usernames, Account mode's defaults, through the API's scripts in {Seconds:0} s; used_memory growth from an empty keyspace, divided by the accounts")
+        + (Shards > 1 ? $", summed over the {Shards} nodes of a Redis Cluster. " : ". ")
+        + string.Create(CultureInfo.InvariantCulture, $"All locked: {LockedMiB:N0} MiB in {Keys:N0} keys, against the AppHost's maxmemory of {MaxMemory}{(Shards > 1 ? " per node" : "")}.");
 }

@@ -41,10 +41,11 @@ internal sealed record ScenarioResult(
     double RedisCommandsPerSecond = 0,
     long Throttled = 0)
 {
-    /// <summary>The system's own processes: Lockout's API, writer and Redis; Identity's, the baseline's or the ceiling's one process.</summary>
+    /// <summary>The system's own processes: Lockout's API, writer and Redis (every instance); Identity's, the baseline's or the ceiling's one process.</summary>
     public IEnumerable<RoleUsage> ServiceUsage => Resources.Where(usage => System switch
     {
-        "Lockout" or Systems.LockoutSystem.SmartName => usage.Role is "api" or "writer" or "redis",
+        // Several instances of a part are api-0, api-1, ...: all of them are Lockout's.
+        "Lockout" or Systems.LockoutSystem.SmartName => Systems.LockoutScale.RoleOf(usage.Role) is "api" or "writer" or "redis",
         "Identity" => usage.Role == "identity",
         "Baseline" => usage.Role == "baseline",
         _ => usage.Role == "ceiling",

@@ -11,6 +11,9 @@ internal interface ILoginSystem
 
     IPEndPoint LoginEndpoint { get; }
 
+    /// <summary>Every instance's endpoint, when the system runs several (Lockout's API instances); the load spreads over them.</summary>
+    IReadOnlyList<IPEndPoint> LoginEndpoints => [LoginEndpoint];
+
     /// <summary>Its database on the shared PostgreSQL server, for the transaction counts; null when it has none.</summary>
     string? DatabaseName { get; }
 

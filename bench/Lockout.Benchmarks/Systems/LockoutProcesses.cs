@@ -1,3 +1,4 @@
+using Aspire.Hosting;
 using Lockout.Benchmarks.Measurement;
 
 namespace Lockout.Benchmarks.Systems;
@@ -12,7 +13,12 @@ internal static class LockoutProcesses
     /// <summary>Lockout's services, each a process the fault scenario can signal, restart, and check is still alive.</summary>
     public static readonly string[] ServiceRoles = ["api", "writer", "redis", "postgres"];
 
-    public static IReadOnlyList<ProcessGroup> Find()
+    /// <summary>
+    /// The benchmark, each of Lockout's service processes, and Aspire's launchers. One instance of a part is its role
+    /// (<c>api</c>); several are one group each under their resource names (<c>api-0</c>, <c>api-1</c>, ...), so
+    /// each instance's CPU and memory is reported on its own.
+    /// </summary>
+    public static IReadOnlyList<ProcessGroup> Find(DistributedApplication app, LockoutScale scale)
     {
         var all = ProcFs.AllProcesses().ToList();
         var descendants = Descendants(all, Orchestrators(all));
@@ -22,6 +28,19 @@ internal static class LockoutProcesses
         List<ProcessGroup> groups = [new("bench", [Environment.ProcessId], IncludeChildren: false, ChildName: Load.WrkRun.ExecutableName)];
         foreach (var role in ServiceRoles)
         {
+            var instances = role switch
+            {
+                "api" => scale.ApiNames,
+                "writer" => scale.WriterNames,
+                "redis" => scale.RedisNames,
+                _ => [role],
+            };
+            if (instances.Count > 1)
+            {
+                groups.AddRange(instances.Select(instance => new ProcessGroup(instance, InstancePid(app, instance, ProgramOf(role), all), includeChildren: false)));
+                continue;
+            }
+
             var pid = services.GetValueOrDefault(role);
             // PostgreSQL forks a backend per connection: its children are its own.
             groups.Add(pid != 0
@@ -33,6 +52,31 @@ internal static class LockoutProcesses
         List<int> launchers = [.. Orchestrators(all), .. descendants.Where(process => process.Name is "dcp" or "dotnet").Select(process => process.Pid)];
         groups.Add(new ProcessGroup("aspire", launchers, IncludeChildren: false));
         return groups;
+    }
+
+    private static string ProgramOf(string role) => role switch
+    {
+        "api" => "Lockout.Api",
+        "writer" => "Lockout.Writer",
+        _ => "redis-server",
+    };
+
+    /// <summary>
+    /// The process of one named instance: the one Aspire's orchestrator started for the resource (its
+    /// <c>executable.pid</c>), or, for a project started through <c>dotnet run</c>, the program below it.
+    /// </summary>
+    private static int InstancePid(DistributedApplication app, string resource, string program, List<ProcFs.ProcessStat> all)
+    {
+        if (!app.ResourceNotifications.TryGetCurrentState(resource, out var state)
+            || state.Snapshot.Properties.FirstOrDefault(property => property.Name == "executable.pid")?.Value?.ToString() is not { } text
+            || !int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var launched))
+        {
+            throw new InvalidOperationException($"Aspire reports no process for {resource}.");
+        }
+
+        var candidates = all.Where(process => process.Pid == launched).Concat(Descendants(all, [launched]));
+        return candidates.FirstOrDefault(process => process.Name.StartsWith(program, StringComparison.Ordinal))?.Pid
+            ?? throw new InvalidOperationException($"No {program} process at or below {resource}'s process {launched}.");
     }
 
     /// <summary>The process of each service role running now; a role whose process is gone is missing.</summary>

@@ -25,6 +25,11 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
     /// <summary>Smart mode's default account-wide cap: wrong passwords verified per hour across unfamiliar sources.</summary>
     public const int SmartAccountCap = 100;
 
+    private const string DatabaseConnectionVariable = "ConnectionStrings__" + DatabaseResource;
+
+    /// <summary>Npgsql's default pool size: the connections Lockout's API may hold, however many instances it runs.</summary>
+    private const int ApiPoolSize = 100;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
@@ -34,7 +39,8 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
     private readonly HttpClient _admin;
     private readonly TimeSpan _catchUpTimeout;
 
-    private LockoutSystem(DistributedApplication app, LockoutPolicyMode mode, string connectionString, string redisConnectionString, IPEndPoint api, string adminApiKey, TimeSpan catchUpTimeout)
+    private LockoutSystem(
+        DistributedApplication app, LockoutPolicyMode mode, LockoutScale scale, string connectionString, string redisConnectionString, IReadOnlyList<IPEndPoint> apis, string adminApiKey, TimeSpan catchUpTimeout)
     {
         _app = app;
         Mode = mode;
@@ -42,11 +48,13 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
         DatabaseConnectionString = connectionString;
         _database = NpgsqlDataSource.Create(connectionString);
         _tables = new LockoutTables(_database);
-        LoginEndpoint = api;
+        Scale = scale;
+        LoginEndpoints = apis;
         _catchUpTimeout = catchUpTimeout;
-        _admin = new HttpClient { BaseAddress = new Uri($"http://{api}") };
+        // The admin API answers from Redis, which the instances share: any instance will do.
+        _admin = new HttpClient { BaseAddress = new Uri($"http://{LoginEndpoint}") };
         _admin.DefaultRequestHeaders.Add("X-Api-Key", adminApiKey);
-        Processes = LockoutProcesses.Find();
+        Processes = LockoutProcesses.Find(app, scale);
     }
 
     /// <summary>"Lockout" in Account mode (the default, as every earlier run), "Lockout Smart" in Smart mode.</summary>
@@ -56,7 +64,16 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
 
     public LockoutPolicyMode Mode { get; }
 
-    public IPEndPoint LoginEndpoint { get; }
+    public LockoutScale Scale { get; }
+
+    /// <summary>The first API instance: the admin calls, and the wrk runs (one URL).</summary>
+    public IPEndPoint LoginEndpoint => LoginEndpoints[0];
+
+    /// <summary>
+    /// Every API instance's own port. The built-in generator spreads its connections over them, as a client-side
+    /// balancer would, rather than through the AppHost's gateway, which would take cores of its own on this machine.
+    /// </summary>
+    public IReadOnlyList<IPEndPoint> LoginEndpoints { get; }
 
     public string? DatabaseName => DatabaseResource;
 
@@ -76,8 +93,10 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
     /// <param name="apiEnvironment">Extra environment for the API (settings under trial).</param>
     /// <param name="writerEnvironment">Extra environment for the writer.</param>
     /// <param name="mode">The API's <c>Lockout:Policy:Mode</c>.</param>
+    /// <param name="scale">How many API instances, writers and Redis shards the AppHost starts.</param>
     public static async Task<LockoutSystem> StartAsync(
         LockoutPolicyMode mode,
+        LockoutScale scale,
         int iterationCount,
         string logPath,
         TimeSpan catchUpTimeout,
@@ -90,16 +109,17 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
         timeout.CancelAfter(StartTimeout);
 
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lockout_AppHost>(
-            ["--Infrastructure:Mode=local"],
+            ["--Infrastructure:Mode=local", .. scale.AppHostArguments],
             (options, _) => options.DisableDashboard = true,
             timeout.Token);
 
         var adminApiKey = RandomNumberGenerator.GetHexString(40);
         builder.Configuration["Parameters:admin-api-key"] = adminApiKey;
 
-        // A port of our own rather than the AppHost's 8080, which a developer's AppHost may hold.
-        var apiPort = FreeLoopbackPort();
-        var api = builder.CreateResourceBuilder<ProjectResource>("api")
+        // Ports of our own rather than the AppHost's 8080 (and 8081, ... for several instances), which a developer's
+        // AppHost may hold.
+        var apiPorts = scale.ApiNames.Select(_ => FreeLoopbackPort()).ToList();
+        var apis = scale.ApiNames.Select((name, index) => builder.CreateResourceBuilder<ProjectResource>(name)
             .WithEnvironment("Lockout__PasswordHasher__IterationCount", iterationCount.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("Lockout__Policy__Mode", mode.ToString())
             // The load generator is one client on loopback. The account-budget scenarios measure the account budget
@@ -112,12 +132,24 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
             .WithEnvironment("Lockout__Clients__TrustedProxies__1", "::1/128")
             .WithEndpoint("http", endpoint =>
             {
-                endpoint.Port = apiPort;
-                endpoint.TargetPort = apiPort;
-            });
-        var writer = builder.CreateResourceBuilder<ProjectResource>("writer");
-        foreach (var service in new[] { api, writer })
+                endpoint.Port = apiPorts[index];
+                endpoint.TargetPort = apiPorts[index];
+            })).ToList();
+        if (scale.ApiInstances > 1)
         {
+            // The gateway is not measured (the load goes to the instances), but it must not take 8080 either.
+            var gatewayPort = FreeLoopbackPort();
+            builder.CreateResourceBuilder<ProjectResource>("gateway").WithEndpoint("http", endpoint =>
+            {
+                endpoint.Port = gatewayPort;
+                endpoint.TargetPort = gatewayPort;
+            });
+        }
+
+        var writers = scale.WriterNames.Select(builder.CreateResourceBuilder<ProjectResource>).ToList();
+        foreach (var service in (IEnumerable<IResourceBuilder<ProjectResource>>)[.. apis, .. writers])
+        {
+            var isApi = apis.Contains(service);
             service.WithEnvironment(context =>
             {
                 // Errors on standard error, which the benchmark's log keeps (it drops the services' other lines).
@@ -128,7 +160,19 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
                 // Without a dashboard the testing builder still points OTLP at localhost:4317, where nothing listens:
                 // the exporters would retry into the void. Spans and metrics are still recorded, just not exported.
                 context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-                foreach (var (name, value) in service == api ? apiEnvironment : writerEnvironment)
+                if (isApi && scale.ApiInstances > 1)
+                {
+                    var poolSize = (ApiPoolSize / scale.ApiInstances).ToString(CultureInfo.InvariantCulture);
+                    // The benchmark's PostgreSQL takes 300 connections and each system's pool up to 100 (Npgsql's
+                    // default): the API instances share Lockout's 100, so the comparison keeps its shape.
+                    context.EnvironmentVariables[DatabaseConnectionVariable] = context.EnvironmentVariables[DatabaseConnectionVariable] switch
+                    {
+                        ConnectionStringReference reference => ReferenceExpression.Create($"{reference};Maximum Pool Size={poolSize}"),
+                        var other => throw new InvalidOperationException($"The API's {DatabaseConnectionVariable} is a {other.GetType().Name}, not a connection string reference."),
+                    };
+                }
+
+                foreach (var (name, value) in isApi ? apiEnvironment : writerEnvironment)
                 {
                     context.EnvironmentVariables[name] = value;
                 }
@@ -155,12 +199,18 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
         try
         {
             await app.StartAsync(timeout.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
+            // Every writer too: the backlog scenario stops them all, and each must be in the consumer group by then.
+            foreach (var name in (IEnumerable<string>)[.. scale.ApiNames, .. scale.WriterNames])
+            {
+                await app.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
+            }
+
             var connectionString = await app.GetConnectionStringAsync(DatabaseResource, timeout.Token)
                 ?? throw new InvalidOperationException("The lockoutdb resource has no connection string.");
             var redisConnectionString = await app.GetConnectionStringAsync("redis", timeout.Token)
                 ?? throw new InvalidOperationException("The redis resource has no connection string.");
-            return new LockoutSystem(app, mode, connectionString, redisConnectionString, new IPEndPoint(IPAddress.Loopback, apiPort), adminApiKey, catchUpTimeout);
+            return new LockoutSystem(
+                app, mode, scale, connectionString, redisConnectionString, [.. apiPorts.Select(port => new IPEndPoint(IPAddress.Loopback, port))], adminApiKey, catchUpTimeout);
         }
         catch
         {
@@ -292,19 +342,29 @@ internal sealed class LockoutSystem : ILoginSystem, IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the writer process where it stands (SIGSTOP) until the returned handle is disposed (SIGCONT): lock events
-    /// pile up in Kafka as behind a stalled or restarting writer, with the same process to measure afterwards.
+    /// Stops every writer process where it stands (SIGSTOP) until the returned handle is disposed (SIGCONT): lock events
+    /// pile up in Kafka as behind stalled or restarting writers, with the same processes to measure afterwards.
     /// </summary>
-    public IDisposable FreezeWriter()
+    public IDisposable FreezeWriters()
     {
-        var writer = Processes.Single(group => group.Role == "writer").Pids[0];
-        Signals.Send(writer, Signals.Stop);
-        return new Thaw(writer);
+        List<int> writers = [.. Processes.Where(group => LockoutScale.RoleOf(group.Role) == "writer").Select(group => group.Pids[0])];
+        foreach (var writer in writers)
+        {
+            Signals.Send(writer, Signals.Stop);
+        }
+
+        return new Thaw(writers);
     }
 
-    private sealed class Thaw(int pid) : IDisposable
+    private sealed class Thaw(IReadOnlyList<int> pids) : IDisposable
     {
-        public void Dispose() => Signals.Send(pid, Signals.Continue);
+        public void Dispose()
+        {
+            foreach (var pid in pids)
+            {
+                Signals.Send(pid, Signals.Continue);
+            }
+        }
     }
 
     /// <summary>Redis's failed-attempt count (admin API): the failure that locks is answered 423, the others 401.</summary>

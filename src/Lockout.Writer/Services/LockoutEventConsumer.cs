@@ -12,7 +12,7 @@ namespace Lockout.Writer.Services;
 /// </summary>
 /// <remarks>
 /// One thread consumes (librdkafka's consumer is used from one thread); the partitions are written concurrently, a
-/// connection each, so a partition held up by a database problem or a backlog does not hold up the others. A partition
+/// connection each (at most <see cref="LockoutWriterOptions.MaxConcurrentBatches"/> at once when it is set), so a partition held up by a database problem or a backlog does not hold up the others. A partition
 /// whose writer falls behind is paused until it catches up, which bounds the memory a backlog takes. Before a partition
 /// moves to another writer instance, its batch in flight is finished and committed; what was fetched but not written
 /// is consumed again by the new owner and recognised as already recorded if it was.
@@ -39,6 +39,10 @@ public sealed partial class LockoutEventConsumer(
     private readonly Dictionary<TopicPartition, PartitionWriter> _writers = [];
     private readonly HashSet<TopicPartition> _paused = [];
     private readonly ConcurrentQueue<TopicPartitionOffset> _completed = new();
+
+    // Lockout:Writer:MaxConcurrentBatches, shared by the partitions' writers; none: each partition applies on its own.
+    // Never disposed: a partition writer that outlives its hand-over grace may still give its turn back.
+    private readonly SemaphoreSlim? _batchTurns = options.Value.MaxConcurrentBatches is { } most ? new SemaphoreSlim(most, most) : null;
 
     // Consume blocks its thread; the loop gets a thread of its own rather than one of the pool's.
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -109,7 +113,7 @@ public sealed partial class LockoutEventConsumer(
         foreach (var partition in partitions.Where(partition => !_writers.ContainsKey(partition)))
         {
             _writers[partition] = new PartitionWriter(
-                partition, writer, check, deadLetters, metrics, _options, clock, loggers.CreateLogger<PartitionWriter>(), _completed.Enqueue);
+                partition, writer, check, deadLetters, metrics, _options, clock, loggers.CreateLogger<PartitionWriter>(), _completed.Enqueue, _batchTurns);
         }
 
         LogAssigned(logger, partitions.Count, _writers.Count);

@@ -14,6 +14,17 @@ public sealed class LockoutWriterOptions : IValidatableObject
     [Range(1, 100_000)]
     public int MaxBatchSize { get; set; } = 1000;
 
+    /// <summary>
+    /// Most batches applied to the database at once, across all the partitions this writer holds. Each batch in
+    /// flight holds one database connection, so this is also how an operator bounds the connections the writer
+    /// takes from the database (plus one for the audit purge). Null, the default: no bound, one batch in flight per
+    /// assigned partition. 1 applies one batch at a time, as the writer did before it applied partitions
+    /// concurrently; the partitions take turns, first come first served. A partition waiting for its turn is not
+    /// stuck: the consumer pauses it while its backlog is long, as for a slow database.
+    /// </summary>
+    [Range(1, 1_000)]
+    public int? MaxConcurrentBatches { get; set; }
+
     /// <summary>How long one poll waits for a first message; also bounds how fast shutdown is noticed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan PollTimeout { get; set; } = TimeSpan.FromMilliseconds(250);

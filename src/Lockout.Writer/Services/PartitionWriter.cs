@@ -35,6 +35,7 @@ public sealed partial class PartitionWriter : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly Action<TopicPartitionOffset> _completed;
+    private readonly SemaphoreSlim? _batchTurns;
     private readonly ResiliencePipeline _retry;
     private readonly Task _run;
     private int _queued;
@@ -48,7 +49,8 @@ public sealed partial class PartitionWriter : IAsyncDisposable
         LockoutWriterOptions options,
         TimeProvider clock,
         ILogger logger,
-        Action<TopicPartitionOffset> completed)
+        Action<TopicPartitionOffset> completed,
+        SemaphoreSlim? batchTurns)
     {
         Partition = partition;
         _writer = writer;
@@ -59,6 +61,7 @@ public sealed partial class PartitionWriter : IAsyncDisposable
         _clock = clock;
         _logger = logger;
         _completed = completed;
+        _batchTurns = batchTurns;
         _retry = new ResiliencePipelineBuilder { TimeProvider = clock }
             .AddRetry(new RetryStrategyOptions
             {
@@ -264,7 +267,22 @@ public sealed partial class PartitionWriter : IAsyncDisposable
 
         // Cancelled only before it starts: a transaction in flight is committed or rolled back by the database.
         cancellationToken.ThrowIfCancellationRequested();
-        var inserted = await _writer.ApplyAsync(events, CancellationToken.None);
+        // With Lockout:Writer:MaxConcurrentBatches the partitions take turns for the database (a connection each);
+        // waiting for a turn is before the transaction starts, so stopping may still abandon the batch here.
+        if (_batchTurns is not null)
+        {
+            await _batchTurns.WaitAsync(cancellationToken);
+        }
+
+        bool[] inserted;
+        try
+        {
+            inserted = await _writer.ApplyAsync(events, CancellationToken.None);
+        }
+        finally
+        {
+            _batchTurns?.Release();
+        }
 
         var committedAt = _clock.GetUtcNow();
         for (var i = 0; i < events.Count; i++)

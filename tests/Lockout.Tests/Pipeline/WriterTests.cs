@@ -47,6 +47,21 @@ public sealed class WriterTests(LocalInfrastructureFixture infrastructure) : IAs
     }
 
     [Fact]
+    public async Task With_one_batch_at_a_time_the_events_of_every_partition_are_applied()
+    {
+        // 400 usernames spread over all the topic's partitions; each partition's batches wait for the one turn.
+        var events = LockedEvents(400);
+        await using var writer = new WriterHost(_environment, new Dictionary<string, string?> { ["Lockout:Writer:MaxConcurrentBatches"] = "1" }).Start();
+        await _environment.ProduceEventsAsync(events);
+
+        await Poll.UntilAsync(_environment.CountAuditRowsAsync, count => count >= events.Count, TimeSpan.FromSeconds(60), "every event to be applied");
+
+        await using var connection = await _environment.Database.OpenConnectionAsync();
+        var recorded = (await connection.QueryAsync<string>("SELECT EVENT_ID FROM LOCKOUT_EVENTS")).ToList();
+        Assert.Equal(events.Select(e => e.EventId.ToString()).Order(), recorded.Order());
+    }
+
+    [Fact]
     public async Task A_redelivered_event_adds_no_second_audit_row_and_an_older_event_does_not_undo_a_newer_one()
     {
         var username = TestEnvironment.NewUsername("replay").ToUpperInvariant();

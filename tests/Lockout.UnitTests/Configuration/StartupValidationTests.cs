@@ -41,6 +41,7 @@ public sealed class StartupValidationTests
     [Theory]
     [InlineData("Lockout:Writer:MaxBatchSize", "0", "MaxBatchSize")]
     [InlineData("Lockout:Writer:MinRetryDelay", "00:00:30", "MinRetryDelay")]
+    [InlineData("Lockout:Writer:MaxConcurrentBatches", "0", "MaxConcurrentBatches")]
     public void The_writer_refuses_to_start_with_a_setting_out_of_range(string key, string value, string named)
     {
         using var writer = new ServiceFactory<LockoutEventWriter>(key, value);
