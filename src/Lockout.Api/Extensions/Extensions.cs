@@ -33,8 +33,6 @@ public static class Extensions
             options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool;
             // A paused or unreachable Redis must cost a login a quick 503, not the default 5 s wait.
             options.AsyncTimeout = builder.Configuration.GetValue("Lockout:Redis:CommandTimeoutMilliseconds", 1000);
-            // Timeouts are found on the heartbeat: at the 1 s default a 1 s timeout fired after up to 2 s.
-            options.HeartbeatInterval = TimeSpan.FromMilliseconds(250);
             options.AbortOnConnectFail = false;
             ConfigureForRedisUser(options);
         });
