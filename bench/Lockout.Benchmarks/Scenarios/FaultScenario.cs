@@ -194,7 +194,9 @@ internal static class FaultScenario
         var slowestRefusal = refusals.Select(answer => answer.CompletedAt - answer.SentAt).DefaultIfEmpty().Max();
         if (slowestRefusal > RefusalTarget)
         {
-            problems.Add($"{phase.Fault}: a 503 took {slowestRefusal.TotalSeconds:0.0} s.");
+            // Issue 14's open target (503 within about a second), shown in the table and noted, not counted as a
+            // failure: the run's failures are what is lost, duplicated, unrecovered or a process that exited.
+            notes.Add($"{phase.Fault}: a 503 took {slowestRefusal.TotalSeconds:0.0} s, more than the {RefusalTarget.TotalSeconds:0} s target.");
         }
 
         if (refusals.Count > 0)
