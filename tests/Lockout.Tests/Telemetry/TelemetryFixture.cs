@@ -4,6 +4,7 @@ using Lockout.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using OpenTelemetry;
 using OpenTelemetry.Trace;
 
 namespace Lockout.Tests.Telemetry;
@@ -13,8 +14,8 @@ namespace Lockout.Tests.Telemetry;
 /// </summary>
 public sealed class TelemetryFixture(LocalInfrastructureFixture infrastructure) : IAsyncLifetime
 {
-    private readonly List<Activity> _apiSpans = [];
-    private readonly List<Activity> _writerSpans = [];
+    private readonly ConcurrentQueue<Activity> _apiSpans = new();
+    private readonly ConcurrentQueue<Activity> _writerSpans = new();
 
     public TestEnvironment Environment { get; private set; } = null!;
 
@@ -32,7 +33,7 @@ public sealed class TelemetryFixture(LocalInfrastructureFixture infrastructure) 
         get
         {
             var spans = new ConcurrentDictionary<ActivitySpanId, Activity>();
-            foreach (var span in Snapshot(_apiSpans).Concat(Snapshot(_writerSpans)))
+            foreach (var span in _apiSpans.Concat(_writerSpans))
             {
                 spans.TryAdd(span.SpanId, span);
             }
@@ -64,17 +65,26 @@ public sealed class TelemetryFixture(LocalInfrastructureFixture infrastructure) 
         await Environment.DisposeAsync();
     }
 
-    private static void Configure(IServiceCollection services, List<Activity> spans)
+    private static void Configure(IServiceCollection services, ConcurrentQueue<Activity> spans)
     {
-        services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(spans));
+        services.AddOpenTelemetry().WithTracing(tracing => tracing.AddProcessor(new SimpleActivityExportProcessor(new QueueExporter(spans))));
         services.AddLogging(logging => logging.AddFakeLogging());
     }
 
-    private static List<Activity> Snapshot(List<Activity> spans)
+    /// <summary>
+    /// OpenTelemetry's in-memory exporter adds to a plain list from whichever thread ends a span, so reading it while
+    /// spans end threw ("Destination array was not long enough"): this one queues them, safe to read at any time.
+    /// </summary>
+    private sealed class QueueExporter(ConcurrentQueue<Activity> spans) : BaseExporter<Activity>
     {
-        lock (spans)
+        public override ExportResult Export(in Batch<Activity> batch)
         {
-            return [.. spans];
+            foreach (var span in batch)
+            {
+                spans.Enqueue(span);
+            }
+
+            return ExportResult.Success;
         }
     }
 }
