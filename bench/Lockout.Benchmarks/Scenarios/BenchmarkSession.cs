@@ -133,7 +133,9 @@ internal sealed class BenchmarkSession(
 
         if (outcome.Measured == 0)
         {
-            problems.Add("No request was started and answered inside the measured window.");
+            // A comparison system that answers nothing inside a short window (Identity with 1,000 clients on a loaded
+            // machine, in the smoke's seconds-long runs) is measured too slow, not broken.
+            (system.IsComparison ? notes : problems).Add("No request was started and answered inside the measured window.");
         }
 
         var result = Result(

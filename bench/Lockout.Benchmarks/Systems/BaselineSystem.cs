@@ -33,6 +33,8 @@ internal sealed class BaselineSystem : ILoginSystem, IAsyncDisposable
 
     public string? DatabaseName => BaselineSql.DatabaseName;
 
+    public bool IsComparison => true;
+
     public IReadOnlyList<ProcessGroup> Processes { get; }
 
     /// <param name="serverConnectionString">Any database's connection string on the server; the baseline gets its own database.</param>

@@ -20,6 +20,12 @@ internal interface ILoginSystem
     /// <summary>Whether it uses Lockout's Redis, whose commands are then counted for its runs.</summary>
     bool UsesRedis => false;
 
+    /// <summary>
+    /// One of the systems Lockout is measured against (Identity, the baseline): how it falls short under load is a
+    /// finding the results report as a note, not a broken run.
+    /// </summary>
+    bool IsComparison => false;
+
     /// <summary>Its processes, by role, for memory and CPU.</summary>
     IReadOnlyList<ProcessGroup> Processes { get; }
 

@@ -52,6 +52,8 @@ internal sealed class IdentitySystem : ILoginSystem, IAsyncDisposable
 
     public string? DatabaseName => Database;
 
+    public bool IsComparison => true;
+
     public IReadOnlyList<ProcessGroup> Processes { get; }
 
     /// <param name="serverConnectionString">Any database's connection string on the server; Identity gets its own database (EF creates it).</param>
