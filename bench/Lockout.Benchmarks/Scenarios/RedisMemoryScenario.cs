@@ -35,7 +35,7 @@ internal static class RedisMemoryScenario
         var redisOptions = new LockoutRedisOptions();
         var keyspace = new LockoutKeyspace(Options.Create(redisOptions));
         var policy = new LockoutPolicy();
-        var budget = new GuessBudget(redis, keyspace, Options.Create(policy), Options.Create(redisOptions), new RedisClock(TimeProvider.System));
+        var budget = new GuessBudget(redis, keyspace, Options.Create(policy), Options.Create(redisOptions), new RedisClock(TimeProvider.System), TimeProvider.System);
         var names = Enumerable.Range(0, accounts).Select(i => $"MEMORY-{i.ToString("D7", CultureInfo.InvariantCulture)}").ToArray();
 
         // The scripts are loaded (and the first keys made) by warm-up accounts in every bucket, so the baseline holds

@@ -21,7 +21,8 @@ public sealed class GuessBudget(
     LockoutKeyspace keyspace,
     IOptions<LockoutPolicy> policy,
     IOptions<LockoutRedisOptions> redisOptions,
-    RedisClock clock)
+    RedisClock clock,
+    TimeProvider timeProvider)
 {
     private static readonly string ReserveScript = LuaScripts.Load("reserve");
     private static readonly string RecordFailureScript = LuaScripts.Load("record_failure");
@@ -109,7 +110,7 @@ public sealed class GuessBudget(
             reservationStatus,
             (int)result[1],
             (long)result[2],
-            UntilOrNull((long)result[3]),
+            EndsAt((long)result[3]),
             (long)result[4],
             source,
             familiar,
@@ -144,7 +145,7 @@ public sealed class GuessBudget(
                 3 => FailureStatus.SourceBlockedNow,
                 _ => FailureStatus.AlreadyLocked,
             };
-            return new FailureOutcome(status, (int)smart[1], status is FailureStatus.Counted or FailureStatus.AlreadyLocked ? null : UntilOrNull((long)smart[2]), (int)smart[3]);
+            return new FailureOutcome(status, (int)smart[1], status is FailureStatus.Counted or FailureStatus.AlreadyLocked ? null : EndsAt((long)smart[2]), (int)smart[3]);
         }
 
         var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(RecordFailureScript, keys.Common,
@@ -154,7 +155,7 @@ public sealed class GuessBudget(
             knownUser ? 1 : 0, Milliseconds(_redis.UnknownUserRetention),
         ]);
 
-        return new FailureOutcome((FailureStatus)(int)result![0], (int)result[1], UntilOrNull((long)result[2]));
+        return new FailureOutcome((FailureStatus)(int)result![0], (int)result[1], EndsAt((long)result[2]));
     }
 
     /// <summary>Settles a right password: forgets the failures (Smart mode: the source's, and it becomes familiar); false when locked.</summary>
@@ -277,7 +278,14 @@ public sealed class GuessBudget(
         }
     }
 
-    /// <summary>The scripts' "until" in milliseconds; 0 means until an admin lifts it.</summary>
+    /// <summary>
+    /// A lock or block end the scripts return as what remains of it (0: until an admin lifts it), on this instance's
+    /// clock: the login's Retry-After and the refusal memory are counted from it, whatever Redis's clock says.
+    /// </summary>
+    private DateTimeOffset? EndsAt(long remainingMilliseconds) =>
+        remainingMilliseconds > 0 ? timeProvider.GetUtcNow().AddMilliseconds(remainingMilliseconds) : null;
+
+    /// <summary>The scripts' "until" on Redis's clock, in milliseconds; 0 means until an admin lifts it.</summary>
     private static DateTimeOffset? UntilOrNull(long milliseconds) => milliseconds > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds) : null;
 
     private static long Milliseconds(TimeSpan span) => (long)span.TotalMilliseconds;
@@ -299,10 +307,10 @@ public enum ReservationStatus
 /// <summary>A reserved attempt (or the reason there is none).</summary>
 /// <param name="LeaseId">The reservation's member in the leases set (Smart mode: with its source and familiarity).</param>
 /// <param name="Version">The account's last decision version known to Redis (0 when it knows none).</param>
-/// <param name="LockedUntil">When refused by a lock or block: its end, null when it lasts until lifted.</param>
+/// <param name="LockedUntil">When refused by a lock or block: its end on this instance's clock, null when it lasts until lifted.</param>
 /// <param name="PendingVersion">A decision Redis keeps until the database shows it; 0 when there is none.</param>
 /// <param name="Familiar">Smart mode: the source signed in to the account recently.</param>
-/// <param name="RetryAfter">Smart mode: when trying again can succeed, for a refusal with an end.</param>
+/// <param name="RetryAfter">Smart mode: when the account-wide cap frees a slot, for a refusal by the cap.</param>
 public sealed record Reservation(
     string NormalizedUsername,
     string LeaseId,
@@ -332,7 +340,7 @@ public enum FailureStatus
     SourceBlockedNow = 3,
 }
 
-/// <param name="LockedUntil">When the failure locked or blocked: its end, null when it lasts until lifted.</param>
+/// <param name="LockedUntil">When the failure locked or blocked: its end on this instance's clock, null when it lasts until lifted.</param>
 /// <param name="Level">Smart mode: the level of the lock or block it caused.</param>
 public readonly record struct FailureOutcome(FailureStatus Status, int Failures, DateTimeOffset? LockedUntil = null, int Level = 0);
 

@@ -135,6 +135,33 @@ public sealed class GuessBudgetTests(LocalInfrastructureFixture infrastructure) 
     }
 
     [Fact]
+    public async Task An_instance_whose_clock_is_an_hour_behind_redis_still_says_when_a_timed_lock_ends()
+    {
+        // Redis decides on its own clock (no shift); this instance's clock is an hour behind it. The lock's end the
+        // login answers with must be 30 minutes from the instance's now, not from Redis's (which is 90 from it).
+        var instanceClock = new FakeTimeProvider(TimeProvider.System.GetUtcNow() - TimeSpan.FromHours(1));
+        var policy = new LockoutPolicy
+        {
+            MaxFailedAttempts = Policy.MaxFailedAttempts,
+            FailureWindow = Policy.FailureWindow,
+            ReservationLease = Policy.ReservationLease,
+            LockDuration = TimeSpan.FromMinutes(30),
+        };
+        var budget = new GuessBudget(_environment.Redis, Keyspace, Options.Create(policy), Options.Create(new LockoutRedisOptions()), new RedisClock(TimeProvider.System), instanceClock);
+        var user = NewUser();
+        await FailAsync(budget, user, 4);
+
+        var lockingFailure = await budget.RecordFailureAsync(await budget.ReserveAsync(user, Source), knownUser: true, null);
+        var refusal = await budget.ReserveAsync(user, Source);
+
+        Assert.Equal(FailureStatus.LockedNow, lockingFailure.Status);
+        Assert.Equal(ReservationStatus.Locked, refusal.Status);
+        var expected = instanceClock.GetUtcNow() + TimeSpan.FromMinutes(30);
+        Assert.InRange(lockingFailure.LockedUntil!.Value, expected - TimeSpan.FromMinutes(1), expected);
+        Assert.InRange(refusal.LockedUntil!.Value, expected - TimeSpan.FromMinutes(1), expected);
+    }
+
+    [Fact]
     public async Task An_unlock_clears_the_lock_and_gets_a_newer_version_even_after_redis_lost_the_account()
     {
         var budget = Budget();
@@ -192,7 +219,7 @@ public sealed class GuessBudgetTests(LocalInfrastructureFixture infrastructure) 
     private static LockoutKeyspace Keyspace { get; } = new(Options.Create(new LockoutRedisOptions()));
 
     private GuessBudget Budget(LockoutPolicy? policy = null) =>
-        new(_environment.Redis, Keyspace, Options.Create(policy ?? Policy), Options.Create(new LockoutRedisOptions()), new RedisClock(_clock));
+        new(_environment.Redis, Keyspace, Options.Create(policy ?? Policy), Options.Create(new LockoutRedisOptions()), new RedisClock(_clock), _clock);
 
     private static string NewUser() => TestEnvironment.NewUsername("budget").ToUpperInvariant();
 

@@ -24,6 +24,16 @@ local function int(n)
   return string.format('%d', n)
 end
 
+-- What remains of a lock or block that ends at `till` (0: until lifted, returned as 0), in ms. Scripts return this,
+-- not the end itself: the API adds it to its own clock, so an instance whose clock disagrees with Redis's (or a
+-- test's fake clock) still tells the client when the lock ends.
+local function ends_in(till, now)
+  if till == 0 then
+    return 0
+  end
+  return math.max(till - now, 1)
+end
+
 local function account(keys, argv)
   return {
     state = keys[1], failures = keys[2], leases = keys[3], outbox = keys[4],

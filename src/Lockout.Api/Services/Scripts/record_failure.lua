@@ -3,12 +3,12 @@
 -- without its event, nor its event written without the lock.
 -- ARGV after the common five: max_failed_attempts, failure_window_ms, lease_id, lock_duration_ms,
 --   known_user (1/0), unknown_user_retention_ms
--- Returns { status (0 counted, 1 locked now, 2 already locked), failures, locked_until_ms (0 = until unlocked) }
+-- Returns { status (0 counted, 1 locked now, 2 already locked), failures, lock_ends_in_ms (0 = until unlocked) }
 local acct = account(KEYS, ARGV)
 redis.call('ZREM', acct.leases, ARGV[8])
 local lock = current_lock(acct, false)
 if lock then
-  return { 2, lock[1], lock[2] }
+  return { 2, lock[1], ends_in(lock[2], acct.now) }
 end
 
 local window = tonumber(ARGV[7])
@@ -27,4 +27,4 @@ end
 lock_account(acct, failures, locked_until, ARGV[10], ARGV[11])
 -- The lock holds the count now; a lock that ends (or is lifted) starts the account with a whole budget.
 redis.call('DEL', acct.failures)
-return { 1, failures, locked_until }
+return { 1, failures, ends_in(locked_until, acct.now) }

@@ -2,7 +2,7 @@
 -- locked, its budget is spoken for, or the event this attempt might cause would not fit in the outbox.
 -- ARGV after the common five: max_failed_attempts, failure_window_ms, lease_ms, lease_id, outbox_capacity
 -- Returns { status (0 reserved, 1 locked, 2 budget exhausted, 3 outbox full), failures, version,
---           locked_until_ms (0 = until unlocked), pending_version (0 = none), in_flight (other attempts, when reserved) }
+--           lock_ends_in_ms (0 = until unlocked), pending_version (0 = none), in_flight (other attempts, when reserved) }
 local acct = account(KEYS, ARGV)
 local max = tonumber(ARGV[6])
 local lock = current_lock(acct, false)
@@ -10,7 +10,7 @@ local state = redis.call('HMGET', acct.state, 'version', 'pending')
 local version = tonumber(state[1] or '0')
 local pending = tonumber(state[2] or '0')
 if lock then
-  return { 1, lock[1], version, lock[2], pending }
+  return { 1, lock[1], version, ends_in(lock[2], acct.now), pending }
 end
 
 redis.call('ZREMRANGEBYSCORE', acct.failures, '-inf', acct.now - tonumber(ARGV[7]))

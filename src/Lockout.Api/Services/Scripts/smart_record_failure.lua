@@ -7,7 +7,7 @@
 --   unknown_user_retention_ms, source, account_cap, cap_window_ms, wrong_tag ('' = none), levels_ms (csv),
 --   level_reset_ms, block_event_id
 -- Returns { status (0 counted, 1 account locked now, 2 refused meanwhile, 3 source blocked now), failures,
---   until_ms (0 = until lifted), level }
+--   ends_in_ms (0 = until lifted), level }
 local acct = account(KEYS, ARGV)
 local blocks, familiar_key, wrong = KEYS[5], KEYS[6], KEYS[7]
 local now = acct.now
@@ -59,4 +59,4 @@ if not familiar and unfamiliar_failed >= cap and not lock then
   status, failures = 1, unfamiliar_failed
 end
 
-return { status, failures, till, level }
+return { status, failures, ends_in(till, now), level }

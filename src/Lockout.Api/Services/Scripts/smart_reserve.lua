@@ -6,7 +6,7 @@
 -- ARGV after the common five: per_source_max, failure_window_ms, lease_ms, lease_id, outbox_capacity, source,
 --   familiar_for_ms, account_cap, cap_window_ms, wrong_tag ('' = none)
 -- Returns { status (0 reserved, 1 locked, 2 budget exhausted, 3 outbox full, 4 source blocked, 5 repeated wrong
---   password), failures, version, locked_until_ms, pending_version, retry_after_ms (0 = none), familiar (0/1) }
+--   password), failures, version, ends_in_ms (of the lock or block; 0 = until lifted), pending_version, retry_after_ms (when the cap frees a slot; 0 = none), familiar (0/1) }
 local acct = account(KEYS, ARGV)
 local blocks, familiar_key, wrong = KEYS[5], KEYS[6], KEYS[7]
 local now = acct.now
@@ -21,12 +21,12 @@ local state = redis.call('HMGET', acct.state, 'version', 'pending')
 local version = tonumber(state[1] or '0')
 local pending = tonumber(state[2] or '0')
 if lock and not familiar then
-  return { 1, lock[1], version, lock[2], pending, lock[2] > 0 and lock[2] - now or 0, familiar_flag }
+  return { 1, lock[1], version, ends_in(lock[2], now), pending, 0, familiar_flag }
 end
 
 local block = read_block(blocks, source)
 if is_blocked(block, now) then
-  return { 4, 0, version, block.till, pending, block.till > 0 and block.till - now or 0, familiar_flag }
+  return { 4, 0, version, ends_in(block.till, now), pending, 0, familiar_flag }
 end
 
 if ARGV[15] ~= '' then
