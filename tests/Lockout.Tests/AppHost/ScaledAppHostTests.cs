@@ -320,13 +320,16 @@ public sealed class ScaledAppHostTests(ScaledAppHostFixture appHost) : IClassFix
 
     /// <summary>
     /// Sends wrong passwords for every account until each is locked (423), from 64 concurrent clients, an account's
-    /// attempts alternating between the instances; an instance that stops answering is given up for the other.
+    /// attempts alternating between the instances; an instance that stops answering is given up for the other. A 503
+    /// (Redis slower than the API's command timeout on a crowded machine) counted nothing and is tried again, as the
+    /// API asks; what the wave proves is where the counted attempts end up.
     /// </summary>
     /// <param name="onAccountLocked">Called with the count of accounts locked so far, each time one locks.</param>
     private async Task<(int Locked, int[] AnsweredBy)> RunWaveAsync(string[] usernames, Action<int> onAccountLocked)
     {
         var next = -1;
         var locked = 0;
+        var unavailable = 0;
         var answeredBy = new int[appHost.Instances.Length];
         var dead = new bool[appHost.Instances.Length];
         var started = Stopwatch.StartNew();
@@ -363,13 +366,19 @@ public sealed class ScaledAppHostTests(ScaledAppHostFixture appHost) : IClassFix
                         break;
                     }
 
+                    if (status == HttpStatusCode.ServiceUnavailable)
+                    {
+                        Interlocked.Increment(ref unavailable);
+                        continue;
+                    }
+
                     Assert.Equal(HttpStatusCode.Unauthorized, status);
                 }
             }
         }));
 
         TestContext.Current.SendDiagnosticMessage(
-            $"Wave of {usernames.Length} accounts locked in {started.Elapsed.TotalSeconds:0.0} s; answers by instance: {string.Join(", ", answeredBy)}.");
+            $"Wave of {usernames.Length} accounts locked in {started.Elapsed.TotalSeconds:0.0} s; answers by instance: {string.Join(", ", answeredBy)}; 503s tried again: {unavailable}.");
         return (locked, answeredBy);
     }
 
