@@ -158,7 +158,9 @@ internal sealed class BenchmarkSession(
         var inWindow = atEnd.Verified - atWindow.Verified;
         if (inWindow > 0)
         {
-            problems.Add($"{system.Name} verified {inWindow} passwords in the measured window: the account was not locked by the end of the warm-up, so not every measured answer was 423.");
+            // Lockout must have locked by then. A comparison system that has not (the baseline, slow and losing
+            // increments at 1,000 clients on a loaded machine) is reported as it is, with this said beside it.
+            (system.IsComparison ? notes : problems).Add($"{system.Name} verified {inWindow} passwords in the measured window: the account was not locked by the end of the warm-up, so not every measured answer was 423.");
         }
 
         if (atEnd.AnsweredUnauthorized > outcome.UnsplitRefusals)

@@ -61,7 +61,9 @@ public sealed class LocalInfrastructureFixture : IAsyncLifetime
         RedisRelayConnectionString = await LoginAsync("redis-relay", timeout.Token);
         var database = await _app.GetConnectionStringAsync("lockoutdb", timeout.Token)
             ?? throw new InvalidOperationException("lockoutdb has no connection string.");
-        ServerConnectionString = new NpgsqlConnectionStringBuilder(database) { Database = "postgres" }.ConnectionString;
+        // Every test class creates its database at once when the run starts; on two cores a connection then waited
+        // past Npgsql's 15 s default (CI, once). A test environment may take its time to set up.
+        ServerConnectionString = new NpgsqlConnectionStringBuilder(database) { Database = "postgres", Timeout = 60 }.ConnectionString;
         Logins = new DatabaseLogins(
             await LoginAsync("lockoutdb-owner", timeout.Token), await LoginAsync("lockoutdb-writer", timeout.Token), await LoginAsync("lockoutdb-api", timeout.Token));
         // The roles belong to the server, not to a database: created once, as the database manager would.
