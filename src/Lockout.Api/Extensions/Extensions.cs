@@ -31,8 +31,18 @@ public static class Extensions
         builder.AddRedisClient(RedisConnection, configureOptions: options =>
         {
             options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool;
-            // A paused or unreachable Redis must cost a login a quick 503, not the default 5 s wait.
-            options.AsyncTimeout = builder.Configuration.GetValue("Lockout:Redis:CommandTimeoutMilliseconds", 1000);
+            // A paused or unreachable Redis must cost a login a quick 503, not the default 5 s wait. Timeouts are
+            // found on the client's heartbeat (once a second), so a 1 s timeout answers after 1 to 2 s.
+            var commandTimeout = builder.Configuration.GetValue("Lockout:Redis:CommandTimeoutMilliseconds", 1000);
+            options.AsyncTimeout = commandTimeout;
+            // Commands issued while the client reconnects (after a dead socket, a restart) wait in its backlog, and a
+            // backlogged command times out after SyncTimeout, not AsyncTimeout (5 s by default): without this, a
+            // long pause's later logins waited for Redis instead of being answered 503. The backlog itself stays:
+            // a login during a short reconnect still gets its answer once the connection is back.
+            options.SyncTimeout = commandTimeout;
+            // Try to reconnect on every heartbeat rather than backing off from 2.5 s (the default, half of
+            // ConnectTimeout), so that logins are answered again within a second or two of Redis's return.
+            options.ReconnectRetryPolicy = new StackExchange.Redis.LinearRetry(commandTimeout);
             options.AbortOnConnectFail = false;
             ConfigureForRedisUser(options);
         });
