@@ -27,6 +27,33 @@ public static class ScriptSpans
         // Nobody listening (a tool, a test without telemetry): no span and no extra state machine.
         Source.HasListeners() ? RunTracedAsync(database, script, keys, values) : database.ScriptEvaluateAsync(script.Text, keys, values);
 
+    // Read and replaced whole (a reference), so a thread never sees half of another's.
+    private static Server? _server;
+
+    /// <summary>
+    /// The server, when the connection has a single one (in a cluster the key's slot decides, and
+    /// <c>IdentifyEndpoint</c> would ask Redis, a round trip). Worked out once per multiplexer.
+    /// </summary>
+    private static Server ServerOf(IConnectionMultiplexer multiplexer)
+    {
+        if (_server is { } known && ReferenceEquals(known.Multiplexer, multiplexer))
+        {
+            return known;
+        }
+
+        var server = multiplexer.GetEndPoints(configuredOnly: true) switch
+        {
+            [DnsEndPoint dns] => new Server(multiplexer, dns.Host, dns.Port),
+            [IPEndPoint ip] => new Server(multiplexer, ip.Address.ToString(), ip.Port),
+            _ => new Server(multiplexer, null, null),
+        };
+        _server = server;
+        return server;
+    }
+
+    /// <param name="Port">Boxed once, not per span.</param>
+    private sealed record Server(IConnectionMultiplexer Multiplexer, string? Address, object? Port);
+
     private static async Task<RedisResult> RunTracedAsync(IDatabase database, NamedScript script, RedisKey[] keys, RedisValue[] values)
     {
         // A child of the request's span; none when the request is not recorded (a health probe's, by the sampler).
@@ -36,17 +63,10 @@ public static class ScriptSpans
             activity.SetTag("db.system", "redis");
             activity.SetTag("db.system.name", "redis");
             activity.SetTag("db.operation.name", "EVALSHA");
-            // The server the keys live on, chosen in memory as the command will be (a cluster's slot map), not asked.
-            switch (database.IdentifyEndpoint(keys.Length > 0 ? keys[0] : default))
+            if (ServerOf(database.Multiplexer) is { Address: { } address } server)
             {
-                case DnsEndPoint dns:
-                    activity.SetTag("server.address", dns.Host);
-                    activity.SetTag("server.port", dns.Port);
-                    break;
-                case IPEndPoint ip:
-                    activity.SetTag("server.address", ip.Address.ToString());
-                    activity.SetTag("server.port", ip.Port);
-                    break;
+                activity.SetTag("server.address", address);
+                activity.SetTag("server.port", server.Port);
             }
         }
 
