@@ -19,10 +19,10 @@ public sealed class SourceThrottle(
     IOptions<LockoutRedisOptions> redisOptions,
     RedisClock clock)
 {
-    private static readonly string ReserveScript = LuaScripts.Load("source_reserve");
-    private static readonly string SettleScript = LuaScripts.Load("source_settle");
-    private static readonly string LiftScript = LuaScripts.Load("source_lift");
-    private static readonly string ReadScript = LuaScripts.Load("source_read");
+    private static readonly NamedScript ReserveScript = LuaScripts.Load("source_reserve");
+    private static readonly NamedScript SettleScript = LuaScripts.Load("source_settle");
+    private static readonly NamedScript LiftScript = LuaScripts.Load("source_lift");
+    private static readonly NamedScript ReadScript = LuaScripts.Load("source_read");
 
     private readonly SourceThrottleOptions _options = clients.Value.Throttle;
 
@@ -40,7 +40,7 @@ public sealed class SourceThrottle(
     {
         var keys = keyspace.Source(source);
         var leaseId = Guid.NewGuid().ToString("N");
-        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(
+        var result = (RedisValue[]?)await Database.RunAsync(
             ReserveScript,
             [keys.Failures, keys.Leases, keys.Outbox],
             [clock.Shift(), _options.MaxFailures, Milliseconds(_options.Window), _leaseMilliseconds, leaseId, _capacityPerBucket]);
@@ -65,7 +65,7 @@ public sealed class SourceThrottle(
             return false;
         }
 
-        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(
+        var result = (RedisValue[]?)await Database.RunAsync(
             SettleScript,
             [keys.Failures, keys.Leases, keys.Outbox],
             [
@@ -84,7 +84,7 @@ public sealed class SourceThrottle(
     public async Task LiftAsync(string source, string @operator, string? traceParent)
     {
         var keys = keyspace.Source(source);
-        var result = (long)await Database.ScriptEvaluateAsync(
+        var result = (long)await Database.RunAsync(
             LiftScript,
             [keys.Failures, keys.Outbox],
             [clock.Shift(), Guid.CreateVersion7().ToString(), source, traceParent ?? "", keys.Bucket, _capacityPerBucket, @operator]);
@@ -97,7 +97,7 @@ public sealed class SourceThrottle(
     /// <summary>Whether the source is throttled now, and its failures in the window; reserves nothing.</summary>
     public async Task<SourceState> ReadAsync(string source)
     {
-        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(
+        var result = (RedisValue[]?)await Database.RunAsync(
             ReadScript,
             [keyspace.Source(source).Failures],
             [clock.Shift(), _options.MaxFailures, Milliseconds(_options.Window)]);

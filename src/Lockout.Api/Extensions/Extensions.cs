@@ -26,9 +26,12 @@ public static class Extensions
 
     public static IHostApplicationBuilder AddLockoutApi(this IHostApplicationBuilder builder)
     {
+        // Aspire's Redis tracing off: its profiling session holds every command until a drain every 10 s, which made
+        // the gen1/gen2 collections behind the p99 of ordinary logins; each script runs in a span of Lockout's own
+        // instead (ScriptSpans).
         // Completions on the thread pool rather than StackExchange.Redis's own socket threads: fewer context
         // switches per login, which is most of what a refused login costs.
-        builder.AddRedisClient(RedisConnection, configureOptions: options =>
+        builder.AddRedisClient(RedisConnection, configureSettings: settings => settings.DisableTracing = true, configureOptions: options =>
         {
             options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool;
             // A paused or unreachable Redis must cost a login a quick 503, not the default 5 s wait. Timeouts are

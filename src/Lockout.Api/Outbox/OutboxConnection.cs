@@ -7,10 +7,10 @@ namespace Lockout.Api.Outbox;
 /// (<c>ConnectionStrings:redis-relay</c>: the outbox streams only, no scripts); without one, the logins' connection string.
 /// </summary>
 /// <remarks>
-/// Aspire's Redis client traces every command of every multiplexer it creates. The relay wakes every few seconds
-/// even when nothing happens, and a trace per idle read buried the login traces in the dashboard; the relay's
-/// traces are its Kafka sends, which exist only when an event moves. Its pub/sub wake-ups also get a connection
-/// that a burst of logins does not delay.
+/// Created outside Aspire's Redis client and traced by nothing: the relay wakes every few seconds even when nothing
+/// happens, and a trace per idle read would bury the login traces in the dashboard; the relay's traces are its Kafka
+/// sends, which exist only when an event moves. Its pub/sub wake-ups also get a connection that a burst of logins
+/// does not delay.
 /// </remarks>
 public sealed class OutboxConnection(IConfiguration configuration) : IAsyncDisposable
 {

@@ -24,18 +24,18 @@ public sealed class GuessBudget(
     RedisClock clock,
     TimeProvider timeProvider)
 {
-    private static readonly string ReserveScript = LuaScripts.Load("reserve");
-    private static readonly string RecordFailureScript = LuaScripts.Load("record_failure");
-    private static readonly string RecordSuccessScript = LuaScripts.Load("record_success");
-    private static readonly string SmartReserveScript = LuaScripts.Load("smart_reserve", smart: true);
-    private static readonly string SmartRecordFailureScript = LuaScripts.Load("smart_record_failure", smart: true);
-    private static readonly string SmartRecordSuccessScript = LuaScripts.Load("smart_record_success", smart: true);
-    private static readonly string SmartLiftBlockScript = LuaScripts.Load("smart_lift_block", smart: true);
-    private static readonly string SmartReadBlocksScript = LuaScripts.Load("smart_read_blocks", smart: true);
-    private static readonly string AdoptDatabaseLockScript = LuaScripts.Load("adopt_database_lock");
-    private static readonly string ConfirmAppliedScript = LuaScripts.Load("confirm_applied");
-    private static readonly string UnlockScript = LuaScripts.Load("unlock");
-    private static readonly string ReadStateScript = LuaScripts.Load("read_state");
+    private static readonly NamedScript ReserveScript = LuaScripts.Load("reserve");
+    private static readonly NamedScript RecordFailureScript = LuaScripts.Load("record_failure");
+    private static readonly NamedScript RecordSuccessScript = LuaScripts.Load("record_success");
+    private static readonly NamedScript SmartReserveScript = LuaScripts.Load("smart_reserve", smart: true);
+    private static readonly NamedScript SmartRecordFailureScript = LuaScripts.Load("smart_record_failure", smart: true);
+    private static readonly NamedScript SmartRecordSuccessScript = LuaScripts.Load("smart_record_success", smart: true);
+    private static readonly NamedScript SmartLiftBlockScript = LuaScripts.Load("smart_lift_block", smart: true);
+    private static readonly NamedScript SmartReadBlocksScript = LuaScripts.Load("smart_read_blocks", smart: true);
+    private static readonly NamedScript AdoptDatabaseLockScript = LuaScripts.Load("adopt_database_lock");
+    private static readonly NamedScript ConfirmAppliedScript = LuaScripts.Load("confirm_applied");
+    private static readonly NamedScript UnlockScript = LuaScripts.Load("unlock");
+    private static readonly NamedScript ReadStateScript = LuaScripts.Load("read_state");
 
     private readonly LockoutPolicy _policy = policy.Value;
     private readonly LockoutRedisOptions _redis = redisOptions.Value;
@@ -70,13 +70,13 @@ public sealed class GuessBudget(
         try
         {
             result = (RedisValue[]?)await (_smart
-                ? Database.ScriptEvaluateAsync(SmartReserveScript, keys.Smart,
+                ? Database.RunAsync(SmartReserveScript, keys.Smart,
                 [
                     .. Common(keys, normalizedUsername, null), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow),
                     Milliseconds(_policy.ReservationLease), leaseId, _redis.OutboxCapacityPerBucket, source,
                     Milliseconds(_policy.Smart.FamiliarFor), _policy.Smart.AccountCap, Milliseconds(_policy.Smart.CapWindow), wrongPasswordTag,
                 ])
-                : Database.ScriptEvaluateAsync(ReserveScript, keys.Common,
+                : Database.RunAsync(ReserveScript, keys.Common,
                 [
                     .. Common(keys, normalizedUsername, null), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow),
                     Milliseconds(_policy.ReservationLease), leaseId, _redis.OutboxCapacityPerBucket,
@@ -134,7 +134,7 @@ public sealed class GuessBudget(
         var keys = keyspace.Account(reservation.NormalizedUsername);
         if (_smart)
         {
-            var smart = (RedisValue[]?)await Database.ScriptEvaluateAsync(SmartRecordFailureScript, keys.Smart,
+            var smart = (RedisValue[]?)await Database.RunAsync(SmartRecordFailureScript, keys.Smart,
             [
                 .. Common(keys, reservation.NormalizedUsername, traceParent), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow),
                 reservation.LeaseId, knownUser ? 1 : 0, Milliseconds(_redis.UnknownUserRetention), reservation.Source,
@@ -151,7 +151,7 @@ public sealed class GuessBudget(
             return new FailureOutcome(status, (int)smart[1], status is FailureStatus.Counted or FailureStatus.AlreadyLocked ? null : EndsAt((long)smart[2]), (int)smart[3]);
         }
 
-        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(RecordFailureScript, keys.Common,
+        var result = (RedisValue[]?)await Database.RunAsync(RecordFailureScript, keys.Common,
         [
             .. Common(keys, reservation.NormalizedUsername, traceParent), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow),
             reservation.LeaseId, _policy.LockDuration is { } duration ? Milliseconds(duration) : 0,
@@ -182,12 +182,12 @@ public sealed class GuessBudget(
         }
 
         var result = (RedisValue[]?)await (_smart
-            ? Database.ScriptEvaluateAsync(SmartRecordSuccessScript, keys.Smart,
+            ? Database.RunAsync(SmartRecordSuccessScript, keys.Smart,
             [
                 .. Common(keys, reservation.NormalizedUsername, null), reservation.LeaseId, reservation.Source,
                 Milliseconds(_policy.Smart.FamiliarFor), _policy.Smart.MaxFamiliarSources,
             ])
-            : Database.ScriptEvaluateAsync(RecordSuccessScript, keys.Common, [.. Common(keys, reservation.NormalizedUsername, null), reservation.LeaseId]));
+            : Database.RunAsync(RecordSuccessScript, keys.Common, [.. Common(keys, reservation.NormalizedUsername, null), reservation.LeaseId]));
 
         return (int)result![0] == 0;
     }
@@ -200,7 +200,7 @@ public sealed class GuessBudget(
     public Task AdoptDatabaseLockAsync(Reservation reservation, DateTimeOffset? lockedUntil, long version)
     {
         var keys = keyspace.Account(reservation.NormalizedUsername);
-        return Database.ScriptEvaluateAsync(AdoptDatabaseLockScript, keys.Common,
+        return Database.RunAsync(AdoptDatabaseLockScript, keys.Common,
         [
             .. Common(keys, reservation.NormalizedUsername, null), reservation.LeaseId, lockedUntil?.ToUnixTimeMilliseconds() ?? 0,
             version, Milliseconds(_redis.StateRetention),
@@ -212,14 +212,14 @@ public sealed class GuessBudget(
     /// </summary>
     /// <param name="rowVersion">The row's <c>LOCK_VERSION</c>; null when there is no such user.</param>
     public Task ConfirmAppliedAsync(string normalizedUsername, long? rowVersion) =>
-        Database.ScriptEvaluateAsync(ConfirmAppliedScript, [keyspace.Account(normalizedUsername).State], [rowVersion ?? -1, Milliseconds(_redis.StateRetention)]);
+        Database.RunAsync(ConfirmAppliedScript, [keyspace.Account(normalizedUsername).State], [rowVersion ?? -1, Milliseconds(_redis.StateRetention)]);
 
     /// <summary>Clears the account's lock, failures and lock level and queues the UNLOCKED event; returns its version.</summary>
     /// <exception cref="OutboxFullException">The outbox is full; nothing was changed.</exception>
     public async Task<long> UnlockAsync(string normalizedUsername, string @operator, string? traceParent)
     {
         var keys = keyspace.Account(normalizedUsername);
-        var version = (long)await Database.ScriptEvaluateAsync(UnlockScript, keys.Common,
+        var version = (long)await Database.RunAsync(UnlockScript, keys.Common,
             [.. Common(keys, normalizedUsername, traceParent), _redis.OutboxCapacityPerBucket, @operator]);
 
         return version >= 0 ? version : throw new OutboxFullException();
@@ -230,7 +230,7 @@ public sealed class GuessBudget(
     public async Task<bool> LiftBlockAsync(string normalizedUsername, string source, string @operator, string? traceParent)
     {
         var keys = keyspace.Account(normalizedUsername);
-        var result = (long)await Database.ScriptEvaluateAsync(SmartLiftBlockScript, [.. keys.Common, keys.Blocks],
+        var result = (long)await Database.RunAsync(SmartLiftBlockScript, [.. keys.Common, keys.Blocks],
             [.. Common(keys, normalizedUsername, traceParent), _redis.OutboxCapacityPerBucket, source, @operator, Milliseconds(_policy.Smart.LevelResetAfter)]);
 
         return result >= 0 ? result == 1 : throw new OutboxFullException();
@@ -239,7 +239,7 @@ public sealed class GuessBudget(
     /// <summary>Smart mode: the sources the account has blocked now.</summary>
     public async Task<IReadOnlyList<SourceBlock>> ReadBlocksAsync(string normalizedUsername)
     {
-        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(SmartReadBlocksScript, [keyspace.Account(normalizedUsername).Blocks], [clock.Shift()]) ?? [];
+        var result = (RedisValue[]?)await Database.RunAsync(SmartReadBlocksScript, [keyspace.Account(normalizedUsername).Blocks], [clock.Shift()]) ?? [];
         return [.. result.Chunk(4).Select(block => new SourceBlock(
             block[0].ToString(), (int)block[1], UntilOrNull((long)block[2]), DateTimeOffset.FromUnixTimeMilliseconds((long)block[3])))];
     }
@@ -249,7 +249,7 @@ public sealed class GuessBudget(
     {
         var keys = keyspace.Account(normalizedUsername);
         var window = _smart ? _policy.Smart.CapWindow : _policy.FailureWindow;
-        var result = (RedisValue[]?)await Database.ScriptEvaluateAsync(ReadStateScript, keys.Common,
+        var result = (RedisValue[]?)await Database.RunAsync(ReadStateScript, keys.Common,
             [.. Common(keys, normalizedUsername, null), Milliseconds(window), _smart ? 1 : 0]);
 
         var locked = (int)result![0] == 1;

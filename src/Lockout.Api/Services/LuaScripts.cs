@@ -8,8 +8,8 @@ namespace Lockout.Api.Services;
 /// </summary>
 public static class LuaScripts
 {
-    public static string Load(string name, bool smart = false) =>
-        string.Join('\n', new[] { "prelude", smart ? "smart" : null, name }.OfType<string>().Select(Read));
+    public static NamedScript Load(string name, bool smart = false) =>
+        new(name, string.Join('\n', new[] { "prelude", smart ? "smart" : null, name }.OfType<string>().Select(Read)));
 
     private static string Read(string name)
     {
@@ -18,4 +18,11 @@ public static class LuaScripts
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }
+}
+
+/// <summary>A script's text and the name its spans carry (<see cref="Redis.ScriptSpans"/>).</summary>
+public sealed record NamedScript(string Name, string Text)
+{
+    /// <summary>The span name, after OpenTelemetry's database conventions: the operation, then what it runs.</summary>
+    public string SpanName { get; } = $"EVALSHA {Name}";
 }

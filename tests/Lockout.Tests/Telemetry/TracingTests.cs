@@ -67,8 +67,8 @@ public sealed class TracingTests(TelemetryFixture telemetry) : IClassFixture<Tel
             probes.Add(ActivityContext.Parse(Assert.Single(response.Headers.GetValues("traceparent")), null).TraceId);
         }
 
-        // A login after the probes: once its Redis span is exported, the Redis instrumentation has flushed what it
-        // profiled before it (the probes' PINGs included); the database spans end before the probes' answers.
+        // A login after the probes: once its Redis span is exported, whatever traced the probes' PINGs would have
+        // exported them too; the database spans end before the probes' answers.
         var username = TestEnvironment.NewUsername("probe");
         using var login = await client.PostAsJsonAsync("/login", new { username, password = "wrong" });
         var loginTrace = ActivityContext.Parse(Assert.Single(login.Headers.GetValues("traceparent")), null).TraceId;
