@@ -31,6 +31,8 @@ public sealed class RedisFaultTests(LocalInfrastructureFixture infrastructure) :
         _redis = await RedisServerProcess.StartAsync(appendFsync: "always");
         var settings = _redis.ApiSettings();
         settings["Lockout:PasswordHasher:IterationCount"] = "1000";
+        // Production's command timeout (the test environment's default is longer): these tests are about it.
+        settings["Lockout:Redis:CommandTimeoutMilliseconds"] = "1000";
         _writer = new WriterHost(_environment, settings).Start();
         _api = new ApiHost(_environment, settings);
         _ = _api.Server;
