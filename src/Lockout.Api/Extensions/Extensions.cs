@@ -26,13 +26,21 @@ public static class Extensions
 
     public static IHostApplicationBuilder AddLockoutApi(this IHostApplicationBuilder builder)
     {
-        // Aspire's Redis tracing off: its profiling session holds every command until a drain every 10 s, which made
-        // the gen1/gen2 collections behind the p99 of ordinary logins; each script runs in a span of Lockout's own
-        // instead (ScriptSpans).
-        // Completions on the thread pool rather than StackExchange.Redis's own socket threads: fewer context
-        // switches per login, which is most of what a refused login costs.
-        builder.AddRedisClient(RedisConnection, configureSettings: settings => settings.DisableTracing = true, configureOptions: options =>
+        builder.AddRedisClient(RedisConnection, configureSettings: settings =>
         {
+            // Aspire's Redis tracing off: its profiling session holds every command until a drain every 10 s, which
+            // made the gen1/gen2 collections behind the p99 of ordinary logins; each script runs in a span of
+            // Lockout's own instead (ScriptSpans).
+            settings.DisableTracing = true;
+            // Connected at start, not on first use (Aspire's default): on a fresh API the first use is a burst of
+            // logins, every one blocked on the multiplexer's synchronous creation in the container while the
+            // connection's completions need the thread pool they hold (in CI a 1,000-request burst on a fresh API
+            // verified no password in 21 s).
+            settings.DisableAutoActivation = false;
+        }, configureOptions: options =>
+        {
+            // Completions on the thread pool rather than StackExchange.Redis's own socket threads: fewer context
+            // switches per login, which is most of what a refused login costs.
             options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool;
             // A paused or unreachable Redis must cost a login a quick 503, not the default 5 s wait. Timeouts are
             // found on the client's heartbeat (once a second), so a 1 s timeout answers after 1 to 2 s.
