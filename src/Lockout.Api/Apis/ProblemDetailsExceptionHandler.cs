@@ -1,3 +1,4 @@
+using Lockout.Api.Redis;
 using Lockout.Api.Services;
 using Microsoft.AspNetCore.Diagnostics;
 
@@ -19,6 +20,10 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
 
             // The attempt was not counted (its reservation was given back), so retrying is safe.
             StackExchange.Redis.RedisException or Npgsql.NpgsqlException or TimeoutException =>
+                (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable.", "A data store Lockout depends on did not answer; retry shortly."),
+
+            // StackExchange.Redis failing a command with its socket pipe's exception as it drops a dead connection.
+            InvalidOperationException when RedisUnavailable.Is(exception) =>
                 (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable.", "A data store Lockout depends on did not answer; retry shortly."),
 
             // A cancellation the request did not ask for is a store's client giving up on a command (StackExchange.Redis
