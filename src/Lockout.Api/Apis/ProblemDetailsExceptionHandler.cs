@@ -10,6 +10,9 @@ namespace Lockout.Api.Apis;
 /// </summary>
 public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problemDetails) : IExceptionHandler
 {
+    private static readonly (int Status, string Title, string Detail) StoreUnavailable =
+        (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable.", "A data store Lockout depends on did not answer; retry shortly.");
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var (status, title, detail) = exception switch
@@ -19,17 +22,14 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             BadHttpRequestException badRequest => (badRequest.StatusCode, "The request could not be read.", badRequest.Message),
 
             // The attempt was not counted (its reservation was given back), so retrying is safe.
-            StackExchange.Redis.RedisException or Npgsql.NpgsqlException or TimeoutException =>
-                (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable.", "A data store Lockout depends on did not answer; retry shortly."),
+            StackExchange.Redis.RedisException or Npgsql.NpgsqlException or TimeoutException => StoreUnavailable,
 
             // StackExchange.Redis failing a command with its socket pipe's exception as it drops a dead connection.
-            InvalidOperationException when RedisUnavailable.Is(exception) =>
-                (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable.", "A data store Lockout depends on did not answer; retry shortly."),
+            InvalidOperationException when RedisUnavailable.Is(exception) => StoreUnavailable,
 
             // A cancellation the request did not ask for is a store's client giving up on a command (StackExchange.Redis
             // cancels what it sent on a connection that failed): the same answer.
-            OperationCanceledException when !httpContext.RequestAborted.IsCancellationRequested =>
-                (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable.", "A data store Lockout depends on did not answer; retry shortly."),
+            OperationCanceledException when !httpContext.RequestAborted.IsCancellationRequested => StoreUnavailable,
 
             // Kafka has been away long enough for the outbox to fill; the decision was not taken and nothing counted.
             OutboxFullException =>
