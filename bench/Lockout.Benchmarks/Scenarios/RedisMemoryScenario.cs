@@ -32,10 +32,11 @@ internal static class RedisMemoryScenario
         var fresh = await server.UsedMemoryPerNodeAsync(cancellationToken);
         // allowAdmin: INFO per node (IServer).
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"{server.ConnectionString},abortConnect=false,allowAdmin=true,syncTimeout=30000,asyncTimeout=30000");
-        var redisOptions = new LockoutRedisOptions();
+        // As patient as the connection: a million accounts are loaded as fast as Redis takes them.
+        var redisOptions = new LockoutRedisOptions { SilenceLimit = TimeSpan.FromSeconds(30) };
         var keyspace = new LockoutKeyspace(Options.Create(redisOptions));
         var policy = new LockoutPolicy();
-        var budget = new GuessBudget(redis, keyspace, Options.Create(policy), Options.Create(redisOptions), new RedisClock(TimeProvider.System), TimeProvider.System);
+        var budget = new GuessBudget(new RedisScripts(redis, Options.Create(redisOptions)), keyspace, Options.Create(policy), Options.Create(redisOptions), new RedisClock(TimeProvider.System), TimeProvider.System);
         var names = Enumerable.Range(0, accounts).Select(i => $"MEMORY-{i.ToString("D7", CultureInfo.InvariantCulture)}").ToArray();
 
         // The scripts are loaded (and the first keys made) by warm-up accounts in every bucket, so the baseline holds

@@ -12,7 +12,7 @@ namespace Lockout.Api.Clients;
 /// Only verifications reserve: a request the account refuses anyway takes no slot of its source's.
 /// </summary>
 public sealed class SourceThrottle(
-    IConnectionMultiplexer redis,
+    RedisScripts scripts,
     LockoutKeyspace keyspace,
     IOptions<ClientOptions> clients,
     IOptions<LockoutPolicy> policy,
@@ -29,7 +29,7 @@ public sealed class SourceThrottle(
     public int MaxFailures => _options.MaxFailures;
     private readonly long _leaseMilliseconds = (long)policy.Value.ReservationLease.TotalMilliseconds;
     private readonly int _capacityPerBucket = redisOptions.Value.OutboxCapacityPerBucket;
-    private IDatabase Database => redis.GetDatabase();
+    private IDatabase Database => scripts.Database;
 
     /// <summary>
     /// Reserves a slot of the source's budget for a verification about to happen, or refuses: the source is throttled,
@@ -40,7 +40,7 @@ public sealed class SourceThrottle(
     {
         var keys = keyspace.Source(source);
         var leaseId = Guid.NewGuid().ToString("N");
-        var result = (RedisValue[]?)await Database.RunAsync(
+        var result = (RedisValue[]?)await scripts.RunAsync(
             ReserveScript,
             [keys.Failures, keys.Leases, keys.Outbox],
             [clock.Shift(), _options.MaxFailures, Milliseconds(_options.Window), _leaseMilliseconds, leaseId, _capacityPerBucket]);
@@ -65,7 +65,7 @@ public sealed class SourceThrottle(
             return false;
         }
 
-        var result = (RedisValue[]?)await Database.RunAsync(
+        var result = (RedisValue[]?)await scripts.RunAsync(
             SettleScript,
             [keys.Failures, keys.Leases, keys.Outbox],
             [
@@ -84,7 +84,7 @@ public sealed class SourceThrottle(
     public async Task LiftAsync(string source, string @operator, string? traceParent)
     {
         var keys = keyspace.Source(source);
-        var result = (long)await Database.RunAsync(
+        var result = (long)await scripts.RunAsync(
             LiftScript,
             [keys.Failures, keys.Outbox],
             [clock.Shift(), Guid.CreateVersion7().ToString(), source, traceParent ?? "", keys.Bucket, _capacityPerBucket, @operator]);
@@ -97,7 +97,7 @@ public sealed class SourceThrottle(
     /// <summary>Whether the source is throttled now, and its failures in the window; reserves nothing.</summary>
     public async Task<SourceState> ReadAsync(string source)
     {
-        var result = (RedisValue[]?)await Database.RunAsync(
+        var result = (RedisValue[]?)await scripts.RunAsync(
             ReadScript,
             [keyspace.Source(source).Failures],
             [clock.Shift(), _options.MaxFailures, Milliseconds(_options.Window)]);

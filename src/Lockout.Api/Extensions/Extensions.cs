@@ -30,7 +30,7 @@ public static class Extensions
         {
             // Aspire's Redis tracing off: its profiling session holds every command until a drain every 10 s, which
             // made the gen1/gen2 collections behind the p99 of ordinary logins; each script runs in a span of
-            // Lockout's own instead (ScriptSpans).
+            // Lockout's own instead (RedisScripts).
             settings.DisableTracing = true;
             // Connected at start, not on first use (Aspire's default): on a fresh API the first use is a burst of
             // logins, every one blocked on the multiplexer's synchronous creation in the container while the
@@ -42,18 +42,18 @@ public static class Extensions
             // Completions on the thread pool rather than StackExchange.Redis's own socket threads: fewer context
             // switches per login, which is most of what a refused login costs.
             options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool;
-            // A paused or unreachable Redis must cost a login a quick 503, not the default 5 s wait. Timeouts are
-            // found on the client's heartbeat (once a second), so a 1 s timeout answers after 1 to 2 s.
-            var commandTimeout = builder.Configuration.GetValue("Lockout:Redis:CommandTimeoutMilliseconds", 1000);
+            // A paused or unreachable Redis costs a login a 503 after SilenceLimit (RedisScripts); this is the
+            // ceiling for a command Redis is slow to answer while it answers others.
+            var redis = builder.Configuration.GetSection(LockoutRedisOptions.SectionName).Get<LockoutRedisOptions>() ?? new();
+            var commandTimeout = (int)redis.CommandTimeout.TotalMilliseconds;
             options.AsyncTimeout = commandTimeout;
-            // Commands issued while the client reconnects (after a dead socket, a restart) wait in its backlog, and a
-            // backlogged command times out after SyncTimeout, not AsyncTimeout (5 s by default): without this, a
-            // long pause's later logins waited for Redis instead of being answered 503. The backlog itself stays:
-            // a login during a short reconnect still gets its answer once the connection is back.
+            // Commands issued while the client reconnects (after a dead socket, a restart) wait in its backlog, which
+            // times them out after SyncTimeout, not AsyncTimeout. The backlog itself stays: a login during a short
+            // reconnect still gets its answer once the connection is back.
             options.SyncTimeout = commandTimeout;
-            // Try to reconnect on every heartbeat rather than backing off from 2.5 s (the default, half of
+            // Try to reconnect every silence limit rather than backing off from 2.5 s (the default, half of
             // ConnectTimeout), so that logins are answered again within a second or two of Redis's return.
-            options.ReconnectRetryPolicy = new StackExchange.Redis.LinearRetry(commandTimeout);
+            options.ReconnectRetryPolicy = new StackExchange.Redis.LinearRetry((int)redis.SilenceLimit.TotalMilliseconds);
             options.AbortOnConnectFail = false;
             ConfigureForRedisUser(options);
         });
@@ -108,6 +108,7 @@ public static class Extensions
         builder.Services.AddSingleton<SourceMemory>();
         builder.Services.AddSingleton<WrongPasswordTags>();
         builder.Services.AddSingleton<LockoutApiMetrics>();
+        builder.Services.AddSingleton<RedisScripts>();
         builder.Services.AddSingleton<GuessBudget>();
         builder.Services.AddSingleton<LockedAccountCache>();
         builder.Services.AddSingleton<PasswordVerifier>();

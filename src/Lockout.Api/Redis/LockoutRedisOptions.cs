@@ -33,6 +33,17 @@ public sealed class LockoutRedisOptions
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
     public TimeSpan UnknownUserRetention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// How long Redis may answer nothing at all before a command waiting on it is given up: the login gets a 503. A
+    /// Redis that answers other commands is busy, not gone, and its commands wait up to <see cref="CommandTimeout"/>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan SilenceLimit { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest any command waits, however busy Redis is (StackExchange.Redis's own timeout).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The outbox capacity of one bucket's stream.</summary>
     public int OutboxCapacityPerBucket => OutboxCapacity == 0 ? 0 : (OutboxCapacity + Buckets - 1) / Buckets;
 }

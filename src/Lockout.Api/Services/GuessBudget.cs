@@ -17,7 +17,7 @@ namespace Lockout.Api.Services;
 /// The scripts read the time from Redis (<see cref="RedisClock"/>).
 /// </remarks>
 public sealed class GuessBudget(
-    IConnectionMultiplexer redis,
+    RedisScripts scripts,
     LockoutKeyspace keyspace,
     IOptions<LockoutPolicy> policy,
     IOptions<LockoutRedisOptions> redisOptions,
@@ -43,9 +43,9 @@ public sealed class GuessBudget(
     private readonly string _levels = string.Join(",", policy.Value.Smart.EffectiveLockLevels.Select(Milliseconds));
 
     // Retries a release for as long as the lease it gives back could still be held: an attempt against a Redis that
-    // does not answer takes the command timeout (a second) to fail. The short delay gives the lease back within a
-    // quarter of a second of Redis's return; until then the account's budget counts it, and its next wrong password
-    // can be a 423 with no lock behind it.
+    // does not answer fails when the client drops the silent connection or at its command timeout. The short delay
+    // gives the lease back within a quarter of a second of a reconnection; until then the account's budget counts it,
+    // and its next wrong password can be a 423 with no lock behind it.
     private readonly ResiliencePipeline _releaseRetry = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
@@ -55,7 +55,7 @@ public sealed class GuessBudget(
         })
         .Build();
 
-    private IDatabase Database => redis.GetDatabase();
+    private IDatabase Database => scripts.Database;
 
     public LockoutMode Mode => _policy.Mode;
 
@@ -70,13 +70,13 @@ public sealed class GuessBudget(
         try
         {
             result = (RedisValue[]?)await (_smart
-                ? Database.RunAsync(SmartReserveScript, keys.Smart,
+                ? scripts.RunAsync(SmartReserveScript, keys.Smart,
                 [
                     .. Common(keys, normalizedUsername, null), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow),
                     Milliseconds(_policy.ReservationLease), leaseId, _redis.OutboxCapacityPerBucket, source,
                     Milliseconds(_policy.Smart.FamiliarFor), _policy.Smart.AccountCap, Milliseconds(_policy.Smart.CapWindow), wrongPasswordTag,
                 ])
-                : Database.RunAsync(ReserveScript, keys.Common,
+                : scripts.RunAsync(ReserveScript, keys.Common,
                 [
                     .. Common(keys, normalizedUsername, null), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow),
                     Milliseconds(_policy.ReservationLease), leaseId, _redis.OutboxCapacityPerBucket,
@@ -134,7 +134,7 @@ public sealed class GuessBudget(
         var keys = keyspace.Account(reservation.NormalizedUsername);
         if (_smart)
         {
-            var smart = (RedisValue[]?)await Database.RunAsync(SmartRecordFailureScript, keys.Smart,
+            var smart = (RedisValue[]?)await scripts.RunAsync(SmartRecordFailureScript, keys.Smart,
             [
                 .. Common(keys, reservation.NormalizedUsername, traceParent), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow),
                 reservation.LeaseId, knownUser ? 1 : 0, Milliseconds(_redis.UnknownUserRetention), reservation.Source,
@@ -151,7 +151,7 @@ public sealed class GuessBudget(
             return new FailureOutcome(status, (int)smart[1], status is FailureStatus.Counted or FailureStatus.AlreadyLocked ? null : EndsAt((long)smart[2]), (int)smart[3]);
         }
 
-        var result = (RedisValue[]?)await Database.RunAsync(RecordFailureScript, keys.Common,
+        var result = (RedisValue[]?)await scripts.RunAsync(RecordFailureScript, keys.Common,
         [
             .. Common(keys, reservation.NormalizedUsername, traceParent), _policy.MaxFailedAttempts, Milliseconds(_policy.FailureWindow),
             reservation.LeaseId, _policy.LockDuration is { } duration ? Milliseconds(duration) : 0,
@@ -182,12 +182,12 @@ public sealed class GuessBudget(
         }
 
         var result = (RedisValue[]?)await (_smart
-            ? Database.RunAsync(SmartRecordSuccessScript, keys.Smart,
+            ? scripts.RunAsync(SmartRecordSuccessScript, keys.Smart,
             [
                 .. Common(keys, reservation.NormalizedUsername, null), reservation.LeaseId, reservation.Source,
                 Milliseconds(_policy.Smart.FamiliarFor), _policy.Smart.MaxFamiliarSources,
             ])
-            : Database.RunAsync(RecordSuccessScript, keys.Common, [.. Common(keys, reservation.NormalizedUsername, null), reservation.LeaseId]));
+            : scripts.RunAsync(RecordSuccessScript, keys.Common, [.. Common(keys, reservation.NormalizedUsername, null), reservation.LeaseId]));
 
         return (int)result![0] == 0;
     }
@@ -200,7 +200,7 @@ public sealed class GuessBudget(
     public Task AdoptDatabaseLockAsync(Reservation reservation, DateTimeOffset? lockedUntil, long version)
     {
         var keys = keyspace.Account(reservation.NormalizedUsername);
-        return Database.RunAsync(AdoptDatabaseLockScript, keys.Common,
+        return scripts.RunAsync(AdoptDatabaseLockScript, keys.Common,
         [
             .. Common(keys, reservation.NormalizedUsername, null), reservation.LeaseId, lockedUntil?.ToUnixTimeMilliseconds() ?? 0,
             version, Milliseconds(_redis.StateRetention),
@@ -212,14 +212,14 @@ public sealed class GuessBudget(
     /// </summary>
     /// <param name="rowVersion">The row's <c>LOCK_VERSION</c>; null when there is no such user.</param>
     public Task ConfirmAppliedAsync(string normalizedUsername, long? rowVersion) =>
-        Database.RunAsync(ConfirmAppliedScript, [keyspace.Account(normalizedUsername).State], [rowVersion ?? -1, Milliseconds(_redis.StateRetention)]);
+        scripts.RunAsync(ConfirmAppliedScript, [keyspace.Account(normalizedUsername).State], [rowVersion ?? -1, Milliseconds(_redis.StateRetention)]);
 
     /// <summary>Clears the account's lock, failures and lock level and queues the UNLOCKED event; returns its version.</summary>
     /// <exception cref="OutboxFullException">The outbox is full; nothing was changed.</exception>
     public async Task<long> UnlockAsync(string normalizedUsername, string @operator, string? traceParent)
     {
         var keys = keyspace.Account(normalizedUsername);
-        var version = (long)await Database.RunAsync(UnlockScript, keys.Common,
+        var version = (long)await scripts.RunAsync(UnlockScript, keys.Common,
             [.. Common(keys, normalizedUsername, traceParent), _redis.OutboxCapacityPerBucket, @operator]);
 
         return version >= 0 ? version : throw new OutboxFullException();
@@ -230,7 +230,7 @@ public sealed class GuessBudget(
     public async Task<bool> LiftBlockAsync(string normalizedUsername, string source, string @operator, string? traceParent)
     {
         var keys = keyspace.Account(normalizedUsername);
-        var result = (long)await Database.RunAsync(SmartLiftBlockScript, [.. keys.Common, keys.Blocks],
+        var result = (long)await scripts.RunAsync(SmartLiftBlockScript, [.. keys.Common, keys.Blocks],
             [.. Common(keys, normalizedUsername, traceParent), _redis.OutboxCapacityPerBucket, source, @operator, Milliseconds(_policy.Smart.LevelResetAfter)]);
 
         return result >= 0 ? result == 1 : throw new OutboxFullException();
@@ -239,7 +239,7 @@ public sealed class GuessBudget(
     /// <summary>Smart mode: the sources the account has blocked now.</summary>
     public async Task<IReadOnlyList<SourceBlock>> ReadBlocksAsync(string normalizedUsername)
     {
-        var result = (RedisValue[]?)await Database.RunAsync(SmartReadBlocksScript, [keyspace.Account(normalizedUsername).Blocks], [clock.Shift()]) ?? [];
+        var result = (RedisValue[]?)await scripts.RunAsync(SmartReadBlocksScript, [keyspace.Account(normalizedUsername).Blocks], [clock.Shift()]) ?? [];
         return [.. result.Chunk(4).Select(block => new SourceBlock(
             block[0].ToString(), (int)block[1], UntilOrNull((long)block[2]), DateTimeOffset.FromUnixTimeMilliseconds((long)block[3])))];
     }
@@ -249,7 +249,7 @@ public sealed class GuessBudget(
     {
         var keys = keyspace.Account(normalizedUsername);
         var window = _smart ? _policy.Smart.CapWindow : _policy.FailureWindow;
-        var result = (RedisValue[]?)await Database.RunAsync(ReadStateScript, keys.Common,
+        var result = (RedisValue[]?)await scripts.RunAsync(ReadStateScript, keys.Common,
             [.. Common(keys, normalizedUsername, null), Milliseconds(window), _smart ? 1 : 0]);
 
         var locked = (int)result![0] == 1;

@@ -20,7 +20,7 @@ public static class LuaScripts
     }
 }
 
-/// <summary>A script's text and the name its spans carry (<see cref="Redis.ScriptSpans"/>).</summary>
+/// <summary>A script's text and the name its spans carry (<see cref="Redis.RedisScripts"/>).</summary>
 public sealed record NamedScript(string Name, string Text)
 {
     /// <summary>The span name, after OpenTelemetry's database conventions: the operation, then what it runs.</summary>

@@ -147,7 +147,7 @@ public sealed class GuessBudgetTests(LocalInfrastructureFixture infrastructure) 
             ReservationLease = Policy.ReservationLease,
             LockDuration = TimeSpan.FromMinutes(30),
         };
-        var budget = new GuessBudget(_environment.Redis, Keyspace, Options.Create(policy), Options.Create(new LockoutRedisOptions()), new RedisClock(TimeProvider.System), instanceClock);
+        var budget = Budget(policy, new RedisClock(TimeProvider.System), instanceClock);
         var user = NewUser();
         await FailAsync(budget, user, 4);
 
@@ -218,8 +218,13 @@ public sealed class GuessBudgetTests(LocalInfrastructureFixture infrastructure) 
 
     private static LockoutKeyspace Keyspace { get; } = new(Options.Create(new LockoutRedisOptions()));
 
-    private GuessBudget Budget(LockoutPolicy? policy = null) =>
-        new(_environment.Redis, Keyspace, Options.Create(policy ?? Policy), Options.Create(new LockoutRedisOptions()), new RedisClock(_clock), _clock);
+    private GuessBudget Budget(LockoutPolicy? policy = null) => Budget(policy ?? Policy, new RedisClock(_clock), _clock);
+
+    private GuessBudget Budget(LockoutPolicy policy, RedisClock redisClock, TimeProvider instanceClock)
+    {
+        var redisOptions = Options.Create(new LockoutRedisOptions());
+        return new(new RedisScripts(_environment.Redis, redisOptions), Keyspace, Options.Create(policy), redisOptions, redisClock, instanceClock);
+    }
 
     private static string NewUser() => TestEnvironment.NewUsername("budget").ToUpperInvariant();
 

@@ -1,12 +1,15 @@
 using System.Diagnostics;
 using System.Net;
 using Lockout.Api.Services;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Lockout.Api.Redis;
 
 /// <summary>
-/// Runs Lockout's Lua scripts, each in a client span of its own, so that a login's trace shows its Redis work.
+/// Runs Lockout's Lua scripts on the logins' Redis connection: each in a client span of its own, so that a login's
+/// trace shows its Redis work, and each given up with a <see cref="RedisTimeoutException"/> (a 503) once Redis has
+/// answered nothing for <see cref="LockoutRedisOptions.SilenceLimit"/> (<see cref="RedisSilence"/>).
 /// </summary>
 /// <remarks>
 /// Aspire's Redis tracing is off for the logins' connection (<c>DisableTracing</c>): it registers a StackExchange.Redis
@@ -16,45 +19,42 @@ namespace Lockout.Api.Redis;
 /// conventions and never carry keys or arguments: Lockout's keys and arguments are usernames and sources.
 /// The source's name falls under ServiceDefaults' <c>Lockout.*</c>, so every service that traces records it.
 /// </remarks>
-public static class ScriptSpans
+public sealed class RedisScripts(IConnectionMultiplexer redis, IOptions<LockoutRedisOptions> options)
 {
     public const string ActivitySourceName = "Lockout.Redis";
 
     private static readonly ActivitySource Source = new(ActivitySourceName);
 
+    private readonly RedisSilence _silence = new(options.Value.SilenceLimit);
+
+    /// <summary>The connection, for the plain commands that go with the scripts (a lease given back).</summary>
+    public IDatabase Database => redis.GetDatabase();
+
     /// <summary>EVALSHA of the script (EVAL the first time on a server), in an <c>EVALSHA name</c> span.</summary>
-    public static Task<RedisResult> RunAsync(this IDatabase database, NamedScript script, RedisKey[] keys, RedisValue[] values) =>
+    public Task<RedisResult> RunAsync(NamedScript script, RedisKey[] keys, RedisValue[] values) =>
         // Nobody listening (a tool, a test without telemetry): no span and no extra state machine.
-        Source.HasListeners() ? RunTracedAsync(database, script, keys, values) : database.ScriptEvaluateAsync(script.Text, keys, values);
+        Source.HasListeners()
+            ? RunTracedAsync(script, keys, values)
+            : _silence.WaitAsync(Database.ScriptEvaluateAsync(script.Text, keys, values));
 
     // Read and replaced whole (a reference), so a thread never sees half of another's.
-    private static Server? _server;
+    private ServerAddress? _server;
 
     /// <summary>
     /// The server, when the connection has a single one (in a cluster the key's slot decides, and
-    /// <c>IdentifyEndpoint</c> would ask Redis, a round trip). Worked out once per multiplexer.
+    /// <c>IdentifyEndpoint</c> would ask Redis, a round trip). Worked out on first use.
     /// </summary>
-    private static Server ServerOf(IConnectionMultiplexer multiplexer)
+    private ServerAddress Server => _server ??= redis.GetEndPoints(configuredOnly: true) switch
     {
-        if (_server is { } known && ReferenceEquals(known.Multiplexer, multiplexer))
-        {
-            return known;
-        }
-
-        var server = multiplexer.GetEndPoints(configuredOnly: true) switch
-        {
-            [DnsEndPoint dns] => new Server(multiplexer, dns.Host, dns.Port),
-            [IPEndPoint ip] => new Server(multiplexer, ip.Address.ToString(), ip.Port),
-            _ => new Server(multiplexer, null, null),
-        };
-        _server = server;
-        return server;
-    }
+        [DnsEndPoint dns] => new ServerAddress(dns.Host, dns.Port),
+        [IPEndPoint ip] => new ServerAddress(ip.Address.ToString(), ip.Port),
+        _ => new ServerAddress(null, null),
+    };
 
     /// <param name="Port">Boxed once, not per span.</param>
-    private sealed record Server(IConnectionMultiplexer Multiplexer, string? Address, object? Port);
+    private sealed record ServerAddress(string? Address, object? Port);
 
-    private static async Task<RedisResult> RunTracedAsync(IDatabase database, NamedScript script, RedisKey[] keys, RedisValue[] values)
+    private async Task<RedisResult> RunTracedAsync(NamedScript script, RedisKey[] keys, RedisValue[] values)
     {
         // A child of the request's span; none when the request is not recorded (a health probe's, by the sampler).
         using var activity = Source.StartActivity(script.SpanName, ActivityKind.Client);
@@ -63,7 +63,7 @@ public static class ScriptSpans
             activity.SetTag("db.system", "redis");
             activity.SetTag("db.system.name", "redis");
             activity.SetTag("db.operation.name", "EVALSHA");
-            if (ServerOf(database.Multiplexer) is { Address: { } address } server)
+            if (Server is { Address: { } address } server)
             {
                 activity.SetTag("server.address", address);
                 activity.SetTag("server.port", server.Port);
@@ -72,7 +72,7 @@ public static class ScriptSpans
 
         try
         {
-            return await database.ScriptEvaluateAsync(script.Text, keys, values);
+            return await _silence.WaitAsync(Database.ScriptEvaluateAsync(script.Text, keys, values));
         }
         catch (Exception exception) when (activity is not null)
         {
