@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using Lockout.Api.Services;
@@ -25,17 +26,45 @@ public sealed class RedisScripts(IConnectionMultiplexer redis, IOptions<LockoutR
 
     private static readonly ActivitySource Source = new(ActivitySourceName);
 
+    private readonly TimeSpan _silenceLimit = options.Value.SilenceLimit;
     private readonly RedisSilence _silence = new(options.Value.SilenceLimit);
+
+    // Sharded (a cluster, every node configured): each node's silence is its own, so that a paused shard costs its
+    // logins a 503 while the answers of the others, which are up, do not keep them waiting.
+    private readonly bool _sharded = redis.GetEndPoints(configuredOnly: true).Length > 1;
+    private readonly ConcurrentDictionary<EndPoint, RedisSilence> _silenceByNode = new();
 
     /// <summary>The connection, for the plain commands that go with the scripts (a lease given back).</summary>
     public IDatabase Database => redis.GetDatabase();
 
     /// <summary>EVALSHA of the script (EVAL the first time on a server), in an <c>EVALSHA name</c> span.</summary>
-    public Task<RedisResult> RunAsync(NamedScript script, RedisKey[] keys, RedisValue[] values) =>
+    public Task<RedisResult> RunAsync(NamedScript script, RedisKey[] keys, RedisValue[] values)
+    {
+        var silence = SilenceOf(keys);
         // Nobody listening (a tool, a test without telemetry): no span and no extra state machine.
-        Source.HasListeners()
-            ? RunTracedAsync(script, keys, values)
-            : _silence.WaitAsync(Database.ScriptEvaluateAsync(script.Text, keys, values));
+        return Source.HasListeners()
+            ? RunTracedAsync(silence, script, keys, values)
+            : silence.WaitAsync(Database.ScriptEvaluateAsync(script.Text, keys, values));
+    }
+
+    /// <summary>The silence of the node the script's keys live on (a script's keys share a slot).</summary>
+    private RedisSilence SilenceOf(RedisKey[] keys)
+    {
+        if (!_sharded || keys.Length == 0)
+        {
+            return _silence;
+        }
+
+        try
+        {
+            return _silenceByNode.GetOrAdd(redis.GetServer(keys[0]).EndPoint, static (_, limit) => new RedisSilence(limit), _silenceLimit);
+        }
+        catch (InvalidOperationException)
+        {
+            // No connected node owns the slot now: the client fails the command itself, so which silence is moot.
+            return _silence;
+        }
+    }
 
     // Read and replaced whole (a reference), so a thread never sees half of another's.
     private ServerAddress? _server;
@@ -54,7 +83,7 @@ public sealed class RedisScripts(IConnectionMultiplexer redis, IOptions<LockoutR
     /// <param name="Port">Boxed once, not per span.</param>
     private sealed record ServerAddress(string? Address, object? Port);
 
-    private async Task<RedisResult> RunTracedAsync(NamedScript script, RedisKey[] keys, RedisValue[] values)
+    private async Task<RedisResult> RunTracedAsync(RedisSilence silence, NamedScript script, RedisKey[] keys, RedisValue[] values)
     {
         // A child of the request's span; none when the request is not recorded (a health probe's, by the sampler).
         using var activity = Source.StartActivity(script.SpanName, ActivityKind.Client);
@@ -72,7 +101,7 @@ public sealed class RedisScripts(IConnectionMultiplexer redis, IOptions<LockoutR
 
         try
         {
-            return await _silence.WaitAsync(Database.ScriptEvaluateAsync(script.Text, keys, values));
+            return await silence.WaitAsync(Database.ScriptEvaluateAsync(script.Text, keys, values));
         }
         catch (Exception exception) when (activity is not null)
         {
