@@ -108,9 +108,8 @@ public sealed class RedisFaultTests(LocalInfrastructureFixture infrastructure) :
         Stopwatch resumed;
         try
         {
-            // One login after another, as one client sends them, for the whole pause. After four timeouts with
-            // nothing read, the client drops the silent connection and reconnects; logins sent from then on wait in
-            // its backlog, which is what the second half of the pause tests.
+            // One login after another, as one client sends them, for the whole pause: the later ones are sent while
+            // the earlier ones' commands still wait on the connection, past the client's own 5 s timeout.
             while (pause.Elapsed < PauseLength)
             {
                 var sentAt = pause.Elapsed;
