@@ -41,7 +41,7 @@ public sealed class RedisScripts(IConnectionMultiplexer redis, IOptions<LockoutR
     public Task<RedisResult> RunAsync(NamedScript script, RedisKey[] keys, RedisValue[] values)
     {
         var silence = SilenceOf(keys);
-        // Nobody listening (a tool, a test without telemetry): no span and no extra state machine.
+        // Nobody listening (a tool, a test without telemetry): no span.
         return Source.HasListeners()
             ? RunTracedAsync(silence, script, keys, values)
             : silence.WaitAsync(Database.ScriptEvaluateAsync(script.Text, keys, values));

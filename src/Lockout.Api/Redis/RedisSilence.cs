@@ -20,8 +20,6 @@ public sealed class RedisSilence(TimeSpan limit)
     // Environment.TickCount64 of the last answer; monotonic, unlike the wall clock a test may fake.
     private long _lastAnswer;
 
-    public TimeSpan Limit => limit;
-
     /// <summary>The command's result, or a <see cref="RedisTimeoutException"/> once Redis has been silent for the limit.</summary>
     public async Task<T> WaitAsync<T>(Task<T> command)
     {
