@@ -77,21 +77,33 @@ public sealed class LocalInfrastructureFixture : IAsyncLifetime
     /// A fresh, isolated environment: Redis database, PostgreSQL database set up as the database manager sets one up
     /// (connect rights, schema migrated by its owner), and Kafka broker. Its services connect as their own roles.
     /// </summary>
-    public async Task<TestEnvironment> CreateEnvironmentAsync(int kafkaPartitions = 4)
+    /// <param name="postgres">
+    /// A PostgreSQL server of the test's own, to hold the environment's database instead of the shared server (the roles
+    /// are created on it as on the shared one).
+    /// </param>
+    public async Task<TestEnvironment> CreateEnvironmentAsync(int kafkaPartitions = 4, PostgresServerProcess? postgres = null)
     {
         // Redis has 16 databases; test classes are far fewer. FLUSHDB in TestEnvironment clears reuse.
         var redisDatabase = 1 + (Interlocked.Increment(ref _nextRedisDatabase) % 15);
         var databaseName = $"lockout_test_{Environment.ProcessId}_{Interlocked.Increment(ref _nextDatabase)}";
+        var server = ServerConnectionString;
+        var serverLogins = Logins;
+        if (postgres is not null)
+        {
+            server = postgres.ConnectionString;
+            serverLogins = new DatabaseLogins(OnServer(Logins.Owner, postgres), OnServer(Logins.Writer, postgres), OnServer(Logins.Api, postgres));
+            await DatabaseProvisioning.EnsureRolesAsync(server, serverLogins);
+        }
 
-        await using (var connection = new NpgsqlConnection(ServerConnectionString))
+        await using (var connection = new NpgsqlConnection(server))
         {
             await connection.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE {databaseName}", connection);
             await create.ExecuteNonQueryAsync();
         }
 
-        var databaseConnectionString = InDatabase(ServerConnectionString, databaseName);
-        var logins = new DatabaseLogins(InDatabase(Logins.Owner, databaseName), InDatabase(Logins.Writer, databaseName), InDatabase(Logins.Api, databaseName));
+        var databaseConnectionString = InDatabase(server, databaseName);
+        var logins = new DatabaseLogins(InDatabase(serverLogins.Owner, databaseName), InDatabase(serverLogins.Writer, databaseName), InDatabase(serverLogins.Api, databaseName));
         await DatabaseProvisioning.PrepareDatabaseAsync(databaseConnectionString);
         await SchemaMigrator.MigrateAsync(logins.Owner, NullLogger.Instance);
 
@@ -100,13 +112,19 @@ public sealed class LocalInfrastructureFixture : IAsyncLifetime
             new RedisLogins($"{RedisApiConnectionString},defaultDatabase={redisDatabase}", $"{RedisRelayConnectionString},defaultDatabase={redisDatabase}"),
             databaseConnectionString,
             logins,
-            ServerConnectionString,
+            server,
             databaseName,
             kafkaPartitions);
     }
 
     private static string InDatabase(string connectionString, string database) =>
         new NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString;
+
+    private static string OnServer(string connectionString, PostgresServerProcess postgres)
+    {
+        var target = new NpgsqlConnectionStringBuilder(postgres.ConnectionString);
+        return new NpgsqlConnectionStringBuilder(connectionString) { Host = target.Host, Port = target.Port }.ConnectionString;
+    }
 
     public async ValueTask DisposeAsync()
     {
