@@ -59,7 +59,14 @@ public static class Extensions
         });
         // The API's connections carry no session state (no SET, temporary table or session lock), so a connection
         // going back to the pool needs no DISCARD ALL: a round trip and a transaction less for every login's read.
-        builder.AddNpgsqlDataSource(DatabaseConnection, configureDataSourceBuilder: dataSource => dataSource.ConnectionStringBuilder.NoResetOnClose = true);
+        builder.AddNpgsqlDataSource(DatabaseConnection, configureDataSourceBuilder: dataSource =>
+        {
+            dataSource.ConnectionStringBuilder.NoResetOnClose = true;
+            // The roles log in with SCRAM passwords, never Kerberos. With GSS encryption left at Npgsql's Prefer, an
+            // open that fails for any reason (a server starting up or shutting down, too many connections) is made a
+            // second time without GSS: two connections for the server to refuse, and twice the wait for the 503.
+            dataSource.ConnectionStringBuilder.GssEncryptionMode = Npgsql.GssEncryptionMode.Disable;
+        });
         builder.AddKafkaProducer<string, byte[]>(KafkaConnection, settings =>
         {
             // Idempotent with acks=all: retries cannot duplicate or reorder a partition's events.
