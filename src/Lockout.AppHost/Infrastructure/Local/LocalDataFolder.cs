@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -32,6 +33,79 @@ public sealed class LocalDataFolder
         Directory.CreateDirectory(root);
         Directory.CreateDirectory(Path.Combine(root, "redis"));
         return new LocalDataFolder(root);
+    }
+
+    /// <summary>
+    /// Stops the servers still working in this folder and waits, up to <paramref name="timeout"/>, for them to exit.
+    /// </summary>
+    /// <remarks>
+    /// Aspire's orchestrator (DCP) stops the resources after the AppHost has exited, seconds after the AppHost's own
+    /// shutdown: deleting the folder then would pull the files from under a running PostgreSQL (which logs "could not
+    /// open file" on every checkpoint until it is stopped) and Redis. The servers are the processes whose working
+    /// directory is in the folder (both change to their data directory); SIGINT is PostgreSQL's fast shutdown and
+    /// Redis's shutdown. Only the topmost of them is signalled: a PostgreSQL backend takes SIGINT as "cancel the query".
+    /// Linux only, as local mode is: elsewhere there is no /proc and this returns at once.
+    /// </remarks>
+    public async Task StopServersAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var servers = ServerProcesses();
+        if (servers.Count == 0)
+        {
+            return;
+        }
+
+        var topmost = servers.Where(server => !servers.ContainsKey(server.Value)).Select(server => server.Key.ToString(CultureInfo.InvariantCulture));
+        await ToolProcess.RunAsync("kill", ["-INT", .. topmost], cancellationToken);
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            while (ServerProcesses().Count > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Still running after the timeout: the folder is deleted anyway, as before, and DCP stops them.
+        }
+    }
+
+    // Process id -> parent process id, for every process whose working directory is in this folder.
+    private Dictionary<int, int> ServerProcesses()
+    {
+        Dictionary<int, int> servers = [];
+        if (!Directory.Exists("/proc"))
+        {
+            return servers;
+        }
+
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var workingDirectory = new DirectoryInfo(Path.Combine(entry, "cwd")).LinkTarget;
+                if (workingDirectory is not null && (workingDirectory + "/").StartsWith(Root + "/", StringComparison.Ordinal))
+                {
+                    // /proc/PID/stat: "pid (name) state ppid ..."; the name may hold spaces, so count from its closing parenthesis.
+                    var stat = File.ReadAllText(Path.Combine(entry, "stat"));
+                    var parent = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1];
+                    servers[pid] = int.Parse(parent, CultureInfo.InvariantCulture);
+                }
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or FormatException)
+            {
+                // The process exited while being read, or is not ours to read.
+            }
+        }
+
+        return servers;
     }
 
     public void Delete()
