@@ -27,7 +27,9 @@ public sealed class LocalDataFolderTests
 
             await data.StopServersAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
-            Assert.True(inside.HasExited, "the server working in the folder is still running");
+            // The server is this test's child: after it exits it is a zombie, with no working directory, until the
+            // runtime reaps it, so HasExited may still be false for a moment.
+            Assert.True(await HasExitedWithinAsync(inside, TimeSpan.FromSeconds(5)), "the server working in the folder is still running");
             Assert.Equal(0, inside.ExitCode); // a shutdown it carried out (SIGINT), not a kill
             Assert.False(Process.GetProcessById(elsewhere.ProcessId).HasExited, "the server working elsewhere was stopped too");
 
@@ -42,6 +44,20 @@ public sealed class LocalDataFolderTests
             }
 
             Directory.Delete(Path.GetDirectoryName(data.Root)!, recursive: true); // this test's own parent folder
+        }
+    }
+
+    private static async Task<bool> HasExitedWithinAsync(Process process, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
