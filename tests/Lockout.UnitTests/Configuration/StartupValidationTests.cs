@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Lockout.Api.Services;
 using Lockout.Events;
 using Lockout.Writer.Services;
@@ -7,6 +6,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
 namespace Lockout.UnitTests.Configuration;
@@ -104,7 +104,8 @@ public sealed class StartupValidationTests
     private sealed class ServiceFactory<TEntryPoint>(string key, string? value, params (string Key, string Value)[] more) : WebApplicationFactory<TEntryPoint>
         where TEntryPoint : class
     {
-        private readonly StartupFailureLog _log = new();
+        // Not the container's: it outlives the host, which disposes itself when its start fails.
+        private readonly FakeLogCollector _log = new();
 
         /// <summary>Starts the service, which must refuse to, and returns why it did.</summary>
         /// <remarks>
@@ -116,43 +117,17 @@ public sealed class StartupValidationTests
         public OptionsValidationException RefusalToStart()
         {
             Assert.ThrowsAny<Exception>(() => Server);
-            return Assert.Single(_log.Failures.OfType<OptionsValidationException>());
+            return Assert.Single(_log.GetSnapshot().Select(record => record.Exception).OfType<OptionsValidationException>());
         }
 
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Production");
-            builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(_log));
+            builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(new FakeLoggerProvider(_log)));
             foreach (var (setting, settingValue) in Unreachable.Append(new(key, value)).Concat(more.Select(pair => new KeyValuePair<string, string?>(pair.Key, pair.Value))))
             {
                 builder.UseSetting(setting, settingValue);
             }
-        }
-    }
-
-    /// <summary>The exceptions the host logs: an instance the container does not own, so it outlives the host.</summary>
-    private sealed class StartupFailureLog : ILoggerProvider, ILogger
-    {
-        private readonly ConcurrentQueue<Exception> _failures = new();
-
-        public IEnumerable<Exception> Failures => _failures;
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (exception is not null && IsEnabled(logLevel))
-            {
-                _failures.Enqueue(exception);
-            }
-        }
-
-        public void Dispose()
-        {
         }
     }
 }
