@@ -4,14 +4,8 @@ using Lockout.Tests.Infrastructure;
 
 namespace Lockout.Tests.Operations;
 
-/// <summary>Thread counts are process-wide: these run alone, so other tests' threads do not come and go meanwhile.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ThreadCountCollection
-{
-    public const string Name = "Thread count";
-}
-
-[Collection(ThreadCountCollection.Name)]
+// Thread counts are process-wide: other tests' threads must not come and go meanwhile.
+[Collection(RunsAloneCollection.Name)]
 public sealed class HealthCheckTests(PipelineFixture pipeline) : IClassFixture<PipelineFixture>
 {
     private const int Checks = 300;

@@ -11,6 +11,7 @@ namespace Lockout.Tests.Operations;
 /// The API on a PostgreSQL server of its own, which these tests shut down and start again as the benchmark's fault
 /// scenario does.
 /// </summary>
+[Collection(RunsAloneCollection.Name)] // timed against a second
 public sealed class PostgresRestartTests(LocalInfrastructureFixture infrastructure, ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Password = "right";

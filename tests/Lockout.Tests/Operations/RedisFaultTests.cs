@@ -13,6 +13,7 @@ namespace Lockout.Tests.Operations;
 /// The API on a redis-server of its own, which these tests pause and kill: Redis trouble costs requests a quick 503
 /// and never the process.
 /// </summary>
+[Collection(RunsAloneCollection.Name)] // timed against a second
 public sealed class RedisFaultTests(LocalInfrastructureFixture infrastructure) : IAsyncLifetime
 {
     private const string Password = "right";

@@ -15,6 +15,7 @@ namespace Lockout.Tests.Operations;
 /// gets its 503 within about a second although the other node keeps answering, and logins on the other node are
 /// answered normally all the while.
 /// </summary>
+[Collection(RunsAloneCollection.Name)] // timed against a second
 public sealed class ShardedRedisFaultTests(LocalInfrastructureFixture infrastructure) : IAsyncLifetime
 {
     private const string Password = "right";
